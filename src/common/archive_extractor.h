@@ -1,0 +1,38 @@
+// ArchiveExtractor: reads a pax stream and writes its entries under a staging directory.
+//
+// Whatever the stream says, nothing is written outside the staging directory: absolute paths,
+// `..` components, entries outside the announced top-level names, hardlinks pointing outside, and
+// writing through a symlink are refused (our own checks, plus libarchive's
+// ARCHIVE_EXTRACT_SECURE_SYMLINKS / SECURE_NODOTDOT). Metadata is restored as `tar -xp
+// --xattrs --acls --numeric-owner` would as root, holes stay holes, directory mtimes are set last.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "byte_stream.h"
+#include "manifest.h"
+#include "xfer/cancel.h"
+#include "xfer/status.h"
+
+namespace xfer {
+
+struct ExtractOptions {
+  std::string staging_dir;             // absolute and free of symlinks (realpath)
+  std::vector<std::string> top_names;  // every entry's first path component must be one of these
+};
+
+struct ExtractCounters {
+  std::atomic<uint64_t> content_bytes_written{0};
+  std::atomic<uint64_t> entries_written{0};
+};
+
+// Extracts the whole stream (up to the archive's end marker), appending one ManifestRecord per
+// regular file written, in stream order. Errors name the entry: "writing db/ibdata1: No space
+// left on device", "refusing entry '../x': path escapes the destination".
+Status ExtractArchive(ByteSource* source, const ExtractOptions& options, const CancelToken* cancel,
+                      Manifest* written, ExtractCounters* counters);
+
+}  // namespace xfer
