@@ -1,0 +1,37 @@
+// What libxfer tells its caller while a transfer runs (Progress) and when it ends (Report).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+
+namespace xfer {
+
+struct Progress {
+  uint64_t total_bytes = 0;  // file content announced by the sender
+  uint64_t done_bytes = 0;   // file content read (sender) or written (receiver) so far
+  uint64_t wire_bytes = 0;   // bytes that crossed the socket so far
+  uint64_t entries_done = 0;
+  double seconds = 0;
+};
+
+// Called from a transfer thread about once per progress interval; keep it quick.
+using ProgressCallback = std::function<void(const Progress&)>;
+// One human-readable line per event worth telling (a rejected connection, the cipher in use).
+using LogCallback = std::function<void(std::string_view line)>;
+
+struct Report {
+  uint64_t entries = 0;        // every entry (directories, links, ...)
+  uint64_t files = 0;          // regular files
+  uint64_t content_bytes = 0;  // file content
+  uint64_t stream_bytes = 0;   // the raw pax stream (headers included)
+  uint64_t wire_bytes = 0;     // bytes that crossed the socket, both directions
+  double seconds = 0;
+  std::string stream_digest;   // XXH3-128 of the stream, 32 hex digits
+
+  // One JSON object on one line: files, bytes, wire_bytes, ratio, seconds, throughput, digest.
+  std::string ToJson() const;
+};
+
+}  // namespace xfer

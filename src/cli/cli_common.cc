@@ -1,0 +1,107 @@
+#include "cli_common.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdio>
+
+#include "xfer/version.h"
+
+namespace xfer::cli {
+
+namespace {
+
+CancelToken* g_cancel_on_signal = nullptr;
+
+void OnSignal(int) {
+  if (g_cancel_on_signal != nullptr) g_cancel_on_signal->Cancel();
+}
+
+}  // namespace
+
+int ReportError(std::string_view program, const Status& status) {
+  std::fprintf(stderr, "%.*s: error: %s\n", static_cast<int>(program.size()), program.data(),
+               status.message().c_str());
+  return kExitFailed;
+}
+
+void CancelOnSignals(CancelToken* token) {
+  g_cancel_on_signal = token;
+  struct sigaction action = {};
+  action.sa_handler = OnSignal;
+  sigemptyset(&action.sa_mask);
+  for (int sig : {SIGINT, SIGTERM, SIGHUP}) sigaction(sig, &action, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+}
+
+void AddCommonFlags(CLI::App* app, CommonFlags* flags) {
+  app->add_option("--timeout", flags->timeout_s,
+                  "Seconds to wait for the peer to connect or answer")
+      ->default_val(300)
+      ->check(CLI::Range(1, 86400));
+  app->add_option("--idle-timeout", flags->idle_timeout_s,
+                  "Seconds of silence from the peer mid-transfer before giving up")
+      ->default_val(60)
+      ->check(CLI::Range(1, 86400));
+  app->add_option("--threads", flags->threads,
+                  "Compression threads (0: one per core)")
+      ->default_val(0)
+      ->check(CLI::Range(0, 256));
+  app->add_flag("--progress", flags->progress, "Show progress on stderr");
+  app->add_flag("-v,--verbose", flags->verbose, "Log connection details on stderr");
+}
+
+ProgressCallback StderrProgress(std::string_view program) {
+  bool tty = isatty(STDERR_FILENO);
+  std::string name(program);
+  return [tty, name](const Progress& p) {
+    double percent = p.total_bytes ? 100.0 * p.done_bytes / p.total_bytes : 100.0;
+    double rate = p.seconds > 0 ? p.done_bytes / p.seconds / 1e6 : 0;
+    std::fprintf(stderr, "%s%s: %.1f%% %llu/%llu bytes, %llu entries, %.1f MB/s%s",
+                 tty ? "\r" : "", name.c_str(), percent,
+                 static_cast<unsigned long long>(p.done_bytes),
+                 static_cast<unsigned long long>(p.total_bytes),
+                 static_cast<unsigned long long>(p.entries_done), rate, tty ? "\033[K" : "\n");
+    std::fflush(stderr);
+  };
+}
+
+LogCallback StderrLog(std::string_view program) {
+  std::string name(program);
+  return [name](std::string_view line) {
+    std::fprintf(stderr, "%s: %.*s\n", name.c_str(), static_cast<int>(line.size()), line.data());
+  };
+}
+
+bool ParseSize(const std::string& text, uint64_t* out) {
+  if (text.empty()) return false;
+  size_t digits = 0;
+  uint64_t value = 0;
+  while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') {
+    if (value > (UINT64_MAX - 9) / 10) return false;
+    value = value * 10 + static_cast<uint64_t>(text[digits] - '0');
+    ++digits;
+  }
+  if (digits == 0) return false;
+  std::string suffix = text.substr(digits);
+  int shift = 0;
+  if (suffix == "K" || suffix == "k") {
+    shift = 10;
+  } else if (suffix == "M" || suffix == "m") {
+    shift = 20;
+  } else if (suffix == "G" || suffix == "g") {
+    shift = 30;
+  } else if (!suffix.empty()) {
+    return false;
+  }
+  if (shift > 0 && value > (UINT64_MAX >> shift)) return false;
+  *out = value << shift;
+  return true;
+}
+
+std::string VersionLine(std::string_view program) {
+  return std::string(program) + " " XFER_VERSION " (protocol " +
+         std::to_string(kProtocolVersion) + ")";
+}
+
+}  // namespace xfer::cli

@@ -1,0 +1,166 @@
+#include "received_stream.h"
+
+#include "chunk_codec.h"
+
+namespace xfer {
+
+namespace {
+
+Status ChecksumMatches(const Buffer& raw, const FrameHeader& header) {
+  if (ChunkChecksum(raw.data(), raw.size()) != header.checksum) {
+    return Status(Code::kCorrupt, "checksum mismatch in chunk " + std::to_string(header.seq) +
+                                      ": the data was corrupted in transit");
+  }
+  return Status::Ok();
+}
+
+std::string Printable(const std::string& path) {
+  std::string out;
+  for (unsigned char c : path) {
+    if (c >= 0x20 && c < 0x7f && c != '\\') {
+      out += static_cast<char>(c);
+    } else {
+      char escaped[5];
+      std::snprintf(escaped, sizeof escaped, "\\x%02x", c);
+      out += escaped;
+    }
+  }
+  return out;
+}
+
+Status CompareManifests(const Manifest& sent, const Manifest& written) {
+  if (sent.size() != written.size()) {
+    return Status(Code::kCorrupt, "the sender listed " + std::to_string(sent.size()) +
+                                      " files but " + std::to_string(written.size()) +
+                                      " were written");
+  }
+  for (size_t i = 0; i < sent.size(); ++i) {
+    if (sent[i].path != written[i].path) {
+      return Status(Code::kCorrupt, "file " + std::to_string(i) + " is " +
+                                        Printable(written[i].path) + " but the sender listed " +
+                                        Printable(sent[i].path));
+    }
+    if (sent[i].size != written[i].size || sent[i].digest != written[i].digest) {
+      return Status(Code::kCorrupt, "checksum mismatch for " + Printable(sent[i].path));
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status DecodeReceivedFrame(ReceivedFrame& frame) {
+  const FrameHeader& h = frame.header;
+  switch (h.type) {
+    case FrameType::kData:
+      if (h.flags & kFlagZstd) {
+        // Each worker thread keeps its own context; it dies with the thread.
+        thread_local ChunkDecompressor decompressor;
+        XFER_RETURN_IF_ERROR(decompressor.Decompress(frame.payload.data(), frame.payload.size(),
+                                                     h.raw_len, &frame.raw));
+      } else {
+        frame.raw = std::move(frame.payload);
+      }
+      return ChecksumMatches(frame.raw, h);
+    case FrameType::kManifest:
+      return ChecksumMatches(frame.payload, h);
+    case FrameType::kTrailer:
+      return Status::Ok();
+    default:
+      return Status(Code::kProtocol, "sender sent frame type " +
+                                         std::to_string(static_cast<int>(h.type)) +
+                                         " in the middle of the stream");
+  }
+}
+
+ReceivedStream::ReceivedStream(OrderedWorkers<ReceivedFrame>* frames, const Hello& hello,
+                               const ExtractCounters* counters, ProgressFn on_progress)
+    : frames_(frames), hello_(hello), counters_(counters), on_progress_(std::move(on_progress)) {}
+
+Status ReceivedStream::NextFrame(ReceivedFrame* frame) {
+  if (held_) {
+    *frame = std::move(*held_);
+    held_.reset();
+    return Status::Ok();
+  }
+  Status status;
+  std::optional<ReceivedFrame> next = frames_->Next(&status);
+  if (next) {
+    *frame = std::move(*next);
+    return Status::Ok();
+  }
+  if (status.ok()) return Status(Code::kProtocol, "the sender's stream ended without a trailer");
+  return status;
+}
+
+Status ReceivedStream::Next(const void** data, size_t* len) {
+  uint64_t written = counters_->content_bytes_written.load();
+  if (written > hello_.content_bytes) {
+    return Status(Code::kProtocol, "the sender sent more file content than the " +
+                                       std::to_string(hello_.content_bytes) +
+                                       " bytes it announced");
+  }
+  if (on_progress_) on_progress_(written);
+  *len = 0;
+  if (held_) return Status::Ok();
+  ReceivedFrame frame;
+  XFER_RETURN_IF_ERROR(NextFrame(&frame));
+  if (frame.header.type != FrameType::kData) {
+    held_ = std::move(frame);
+    return Status::Ok();
+  }
+  if (frame.header.seq != next_data_seq_) {
+    return Status(Code::kProtocol, "chunk " + std::to_string(frame.header.seq) +
+                                       " arrived where chunk " + std::to_string(next_data_seq_) +
+                                       " belongs");
+  }
+  ++next_data_seq_;
+  current_ = std::move(frame);
+  digest_.Update(current_.raw.data(), current_.raw.size());
+  stream_bytes_ += current_.raw.size();
+  *data = current_.raw.data();
+  *len = current_.raw.size();
+  return Status::Ok();
+}
+
+Status ReceivedStream::VerifyEnd(const Manifest& written) {
+  ManifestParser parser;
+  Manifest sent;
+  uint64_t next_manifest_seq = 0;
+  while (true) {
+    ReceivedFrame frame;
+    XFER_RETURN_IF_ERROR(NextFrame(&frame));
+    const FrameHeader& h = frame.header;
+    if (h.type == FrameType::kData) {
+      return Status(Code::kProtocol, "the sender sent data beyond the end of the archive");
+    }
+    if (h.type == FrameType::kManifest) {
+      if (h.seq != next_manifest_seq++) return Status(Code::kProtocol, "manifest out of order");
+      XFER_RETURN_IF_ERROR(parser.Feed(std::string_view(reinterpret_cast<const char*>(
+                                                            frame.payload.data()),
+                                                        frame.payload.size()),
+                                       &sent));
+      continue;
+    }
+    Trailer trailer;
+    XFER_RETURN_IF_ERROR(DecodeTrailer(
+        std::string_view(reinterpret_cast<const char*>(frame.payload.data()),
+                         frame.payload.size()),
+        &trailer));
+    XFER_RETURN_IF_ERROR(parser.Finish());
+    if (trailer.data_frames != next_data_seq_ || trailer.stream_bytes != stream_bytes_) {
+      return Status(Code::kCorrupt, "the stream is incomplete: " +
+                                        std::to_string(stream_bytes_) + " of " +
+                                        std::to_string(trailer.stream_bytes) + " bytes arrived");
+    }
+    if (trailer.stream_digest != digest_.Final()) {
+      return Status(Code::kCorrupt, "the stream digest does not match the sender's");
+    }
+    if (trailer.manifest_records != sent.size()) {
+      return Status(Code::kProtocol, "the manifest does not hold the announced record count");
+    }
+    return CompareManifests(sent, written);
+  }
+}
+
+}  // namespace xfer

@@ -1,0 +1,60 @@
+// ReceivedStream: the receiver's view of the frames coming off the wire, in order and verified.
+//
+// As a ByteSource it yields the raw pax stream chunk by chunk to the extractor, checking sequence
+// numbers and digesting the stream. After the archive ended, VerifyEnd() takes the MANIFEST and
+// TRAILER frames and checks them against what was written.
+#pragma once
+
+#include <functional>
+#include <optional>
+
+#include "archive_extractor.h"
+#include "buffer.h"
+#include "byte_stream.h"
+#include "ordered_workers.h"
+#include "transfer_common.h"
+#include "wire_format.h"
+
+namespace xfer {
+
+struct ReceivedFrame {
+  FrameHeader header;
+  Buffer payload;  // as received
+  Buffer raw;      // DATA: the decompressed chunk (or the payload itself when stored raw)
+};
+
+// The per-frame work of the receiver's worker threads: decompress DATA, check XXH3-64 of DATA
+// and MANIFEST payloads, refuse frame types that do not belong in the stream.
+Status DecodeReceivedFrame(ReceivedFrame& frame);
+
+class ReceivedStream : public ByteSource {
+ public:
+  using ProgressFn = std::function<void(uint64_t content_bytes_written)>;
+
+  ReceivedStream(OrderedWorkers<ReceivedFrame>* frames, const Hello& hello,
+                 const ExtractCounters* counters, ProgressFn on_progress);
+
+  Status Next(const void** data, size_t* len) override;
+
+  // Consumes MANIFEST frames and the TRAILER and checks them: frame counts, stream length and
+  // digest, and the sender's manifest against the files written, record by record.
+  Status VerifyEnd(const Manifest& written);
+
+  uint64_t stream_bytes() const { return stream_bytes_; }
+  Digest128 digest() const { return digest_.Final(); }
+
+ private:
+  Status NextFrame(ReceivedFrame* frame);
+
+  OrderedWorkers<ReceivedFrame>* frames_;
+  const Hello& hello_;
+  const ExtractCounters* counters_;
+  ProgressFn on_progress_;
+  ReceivedFrame current_;
+  std::optional<ReceivedFrame> held_;  // a non-DATA frame read while the archive still wanted bytes
+  uint64_t next_data_seq_ = 0;
+  uint64_t stream_bytes_ = 0;
+  StreamDigest digest_;
+};
+
+}  // namespace xfer

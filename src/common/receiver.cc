@@ -1,0 +1,231 @@
+// The receiving pipeline:
+//   accept loop: connections that fail authentication are logged and dropped
+//   network thread: frames -> OrderedWorkers (zstd + XXH3-64 check per chunk, in parallel)
+//   this thread: in-order chunks -> ExtractArchive into the staging directory -> manifest and
+//   trailer checks -> sync -> rename into place -> RESULT to the sender.
+#include "xfer/receiver.h"
+
+#include <sys/stat.h>
+
+#include <thread>
+
+#include "archive_extractor.h"
+#include "frame_io.h"
+#include "ordered_workers.h"
+#include "received_stream.h"
+#include "socket.h"
+#include "staging_dir.h"
+#include "transfer_common.h"
+
+namespace xfer {
+
+namespace {
+
+constexpr auto kHandshakeTimeout = std::chrono::seconds(10);
+// Room for directory blocks and metadata beyond the files' own blocks.
+constexpr uint64_t kPerEntryOverhead = 4096;
+
+}  // namespace
+
+struct Receiver::State {
+  ReceiveOptions options;
+  Socket listener;
+  uint16_t port = 0;
+  Ticket ticket;
+  bool ran = false;
+};
+
+Receiver::Receiver(std::unique_ptr<State> state) : state_(std::move(state)) {}
+Receiver::~Receiver() = default;
+
+const Ticket& Receiver::ticket() const { return state_->ticket; }
+uint16_t Receiver::port() const { return state_->port; }
+
+Status Receiver::Listen(const ReceiveOptions& options, std::unique_ptr<Receiver>* out) {
+  struct stat st;
+  if (stat(options.dest_dir.c_str(), &st) != 0) {
+    return Status::FromErrno(errno, "destination " + options.dest_dir);
+  }
+  if (!S_ISDIR(st.st_mode)) {
+    return Status(Code::kInvalidArgument, "destination " + options.dest_dir + " is not a directory");
+  }
+  auto state = std::make_unique<State>();
+  state->options = options;
+  XFER_RETURN_IF_ERROR(
+      ListenTcp(options.listen_address, options.port, &state->listener, &state->port));
+  XFER_RETURN_IF_ERROR(Ticket::Generate(state->port, options.encrypt, &state->ticket));
+  out->reset(new Receiver(std::move(state)));
+  return Status::Ok();
+}
+
+namespace {
+
+class ReceiveSession {
+ public:
+  ReceiveSession(const ReceiveOptions& options, const Ticket& ticket)
+      : options_(options), ticket_(ticket), pacer_(options.progress, options.progress_interval) {}
+
+  Status Run(Socket* listener, Report* report) {
+    XFER_RETURN_IF_ERROR(AcceptSender(listener));
+    *listener = Socket();  // one transfer: nobody else may connect now
+    Status status = ReceiveAll(report);
+    if (!status.ok()) {
+      if (status.code() != Code::kPeerFailed && status.code() != Code::kNetwork) {
+        SendErrorAndClose(channel_.get(), status);
+      }
+      return status;
+    }
+    Status told = WriteControl(channel_.get(), FrameType::kResult, "",
+                               Deadline::After(options_.idle_timeout), options_.cancel);
+    if (!told.ok()) {
+      // The data is committed and durable; only the sender's confirmation was lost.
+      Log("the transfer is complete but the sender could not be told: " + told.message());
+    }
+    channel_->CloseWrite();
+    report->wire_bytes = channel_->BytesSent() + channel_->BytesReceived();
+    report->seconds = pacer_.Seconds();
+    return Status::Ok();
+  }
+
+ private:
+  void Log(const std::string& line) const {
+    if (options_.log) options_.log(line);
+  }
+
+  Status AcceptSender(Socket* listener) {
+    Deadline deadline = Deadline::After(options_.timeout);
+    ChannelParams params;
+    params.secret = ticket_.secret;
+    params.encrypt = ticket_.encrypt;
+    while (true) {
+      Socket socket;
+      std::string peer;
+      Status status = AcceptTcp(*listener, deadline, options_.cancel, &socket, &peer);
+      if (status.code() == Code::kTimeout) {
+        return Status(Code::kTimeout, "no sender connected within " +
+                                          std::to_string(options_.timeout.count()) + " s");
+      }
+      XFER_RETURN_IF_ERROR(status);
+      status = OpenServerChannel(std::move(socket), params,
+                                 Deadline::After(kHandshakeTimeout).Earlier(deadline),
+                                 options_.cancel, &channel_);
+      if (status.ok()) {
+        Log("sender connected from " + peer);
+        return Status::Ok();
+      }
+      if (status.code() == Code::kCancelled) return status;
+      Log("rejected connection from " + peer + ": " + status.message());
+    }
+  }
+
+  Status ReadHello(Hello* hello) {
+    std::string payload;
+    XFER_RETURN_IF_ERROR(ReadControl(channel_.get(), FrameType::kHello, "sender", &payload,
+                                     Deadline::After(options_.idle_timeout), options_.cancel));
+    return DecodeHello(payload, hello);
+  }
+
+  Status Admit(const Hello& hello) {
+    if (!options_.overwrite) {
+      XFER_RETURN_IF_ERROR(CheckTargetsAbsent(options_.dest_dir, hello.top_names));
+    }
+    uint64_t needed = hello.allocated_bytes + hello.entries * kPerEntryOverhead;
+    XFER_RETURN_IF_ERROR(CheckFreeSpace(options_.dest_dir, needed));
+    return StagingDir::Create(options_.dest_dir, &staging_);
+  }
+
+  Status ReceiveAll(Report* report) {
+    Hello hello;
+    XFER_RETURN_IF_ERROR(ReadHello(&hello));
+    XFER_RETURN_IF_ERROR(Admit(hello));
+    XFER_RETURN_IF_ERROR(WriteControl(channel_.get(), FrameType::kAccept, "",
+                                      Deadline::After(options_.idle_timeout), options_.cancel));
+
+    int threads = ResolveThreads(options_.threads);
+    OrderedWorkers<ReceivedFrame> workers(threads, 2 * threads + 2, DecodeReceivedFrame);
+    CancelToken stop_network;
+    Status network_status;
+    std::thread network([&] {
+      network_status = ReadFrames(&workers, &stop_network);
+      if (network_status.ok()) {
+        workers.Finish();
+      } else {
+        workers.Abort();
+      }
+    });
+
+    ExtractCounters counters;
+    ReceivedStream stream(&workers, hello, &counters, [&](uint64_t done) {
+      Progress progress;
+      progress.total_bytes = hello.content_bytes;
+      progress.done_bytes = done;
+      progress.entries_done = counters.entries_written.load();
+      progress.wire_bytes = channel_->BytesReceived();
+      pacer_.Tick(progress);
+    });
+    ExtractOptions extract;
+    extract.staging_dir = staging_.path();
+    extract.top_names = hello.top_names;
+    Manifest written;
+    Status status = ExtractArchive(&stream, extract, options_.cancel, &written, &counters);
+    if (status.ok()) status = stream.VerifyEnd(written);
+    if (!status.ok()) {
+      stop_network.Cancel();
+      workers.Abort();
+    }
+    network.join();
+    // The network's own failure (the sender vanished, or reported an error) explains more than
+    // the pipeline's "stopped" that it caused downstream.
+    if (!network_status.ok() && network_status.code() != Code::kCancelled) return network_status;
+    XFER_RETURN_IF_ERROR(status);
+
+    if (options_.sync) XFER_RETURN_IF_ERROR(staging_.Sync());
+    XFER_RETURN_IF_ERROR(staging_.Commit(hello.top_names, options_.overwrite));
+    report->entries = counters.entries_written.load();
+    report->files = written.size();
+    report->content_bytes = counters.content_bytes_written.load();
+    report->stream_bytes = stream.stream_bytes();
+    report->stream_digest = DigestHex(stream.digest());
+    return Status::Ok();
+  }
+
+  // Runs on the network thread: the only thread that touches the channel until it returns.
+  Status ReadFrames(OrderedWorkers<ReceivedFrame>* workers, const CancelToken* stop) {
+    while (true) {
+      ReceivedFrame frame;
+      Status status = ReadFrame(channel_.get(), &frame.header, &frame.payload,
+                                Deadline::After(options_.idle_timeout), stop);
+      if (status.code() == Code::kCancelled) return status;
+      if (!status.ok()) {
+        return Status(status.code(),
+                      "connection from sender lost mid-transfer: " + status.message());
+      }
+      if (frame.header.type == FrameType::kError) {
+        return PeerError("sender", std::string_view(reinterpret_cast<const char*>(
+                                                        frame.payload.data()),
+                                                    frame.payload.size()));
+      }
+      bool last = frame.header.type == FrameType::kTrailer;
+      if (!workers->Submit(std::move(frame))) return Status(Code::kCancelled, "transfer stopped");
+      if (last) return Status::Ok();
+    }
+  }
+
+  const ReceiveOptions& options_;
+  const Ticket& ticket_;
+  ProgressPacer pacer_;
+  std::unique_ptr<Channel> channel_;
+  StagingDir staging_;
+};
+
+}  // namespace
+
+Status Receiver::Run(Report* report) {
+  if (state_->ran) return Status(Code::kInvalidArgument, "a Receiver runs one transfer only");
+  state_->ran = true;
+  ScopedSigpipeBlock no_sigpipe;
+  ReceiveSession session(state_->options, state_->ticket);
+  return session.Run(&state_->listener, report);
+}
+
+}  // namespace xfer

@@ -1,0 +1,55 @@
+#include "transfer_common.h"
+
+#include <pthread.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <thread>
+
+namespace xfer {
+
+ScopedSigpipeBlock::ScopedSigpipeBlock() {
+  sigset_t pipe_only;
+  sigemptyset(&pipe_only);
+  sigaddset(&pipe_only, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &pipe_only, &old_mask_);
+}
+
+ScopedSigpipeBlock::~ScopedSigpipeBlock() {
+  sigset_t pipe_only;
+  sigemptyset(&pipe_only);
+  sigaddset(&pipe_only, SIGPIPE);
+  timespec zero{0, 0};
+  while (sigtimedwait(&pipe_only, nullptr, &zero) == SIGPIPE) {
+  }
+  pthread_sigmask(SIG_SETMASK, &old_mask_, nullptr);
+}
+
+StreamDigest::StreamDigest() : state_(XXH3_createState()) {
+  if (state_ == nullptr) std::abort();
+  XXH3_128bits_reset(state_);
+}
+
+StreamDigest::~StreamDigest() { XXH3_freeState(state_); }
+
+void StreamDigest::Update(const void* data, size_t len) { XXH3_128bits_update(state_, data, len); }
+
+Digest128 StreamDigest::Final() const {
+  XXH128_hash_t h = XXH3_128bits_digest(state_);
+  return Digest128{h.high64, h.low64};
+}
+
+std::string DigestHex(const Digest128& digest) {
+  char hex[33];
+  std::snprintf(hex, sizeof hex, "%016llx%016llx", static_cast<unsigned long long>(digest.high),
+                static_cast<unsigned long long>(digest.low));
+  return hex;
+}
+
+int ResolveThreads(int requested) {
+  if (requested > 0) return requested;
+  unsigned cores = std::thread::hardware_concurrency();
+  return cores > 0 ? static_cast<int>(cores) : 1;
+}
+
+}  // namespace xfer

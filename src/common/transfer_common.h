@@ -1,0 +1,71 @@
+// Small pieces both ends of a transfer use: SIGPIPE handling, digests, progress pacing.
+#pragma once
+
+#include <signal.h>
+#include <xxhash.h>
+
+#include <chrono>
+#include <string>
+
+#include "deadline.h"
+#include "manifest.h"
+#include "xfer/report.h"
+
+namespace xfer {
+
+// Blocks SIGPIPE on this thread for its lifetime, so a write to a vanished peer returns EPIPE
+// instead of killing an embedding process; a SIGPIPE raised meanwhile is consumed before the old
+// mask comes back.
+class ScopedSigpipeBlock {
+ public:
+  ScopedSigpipeBlock();
+  ~ScopedSigpipeBlock();
+  ScopedSigpipeBlock(const ScopedSigpipeBlock&) = delete;
+  ScopedSigpipeBlock& operator=(const ScopedSigpipeBlock&) = delete;
+
+ private:
+  sigset_t old_mask_;
+};
+
+// XXH3-128 over a stream of byte ranges.
+class StreamDigest {
+ public:
+  StreamDigest();
+  ~StreamDigest();
+  StreamDigest(const StreamDigest&) = delete;
+  StreamDigest& operator=(const StreamDigest&) = delete;
+  void Update(const void* data, size_t len);
+  Digest128 Final() const;
+
+ private:
+  XXH3_state_t* state_;
+};
+
+std::string DigestHex(const Digest128& digest);
+
+// Calls the progress callback at most once per interval.
+class ProgressPacer {
+ public:
+  ProgressPacer(const ProgressCallback& callback, std::chrono::milliseconds interval)
+      : callback_(callback), interval_(interval), start_(Clock::now()), next_(start_ + interval) {}
+  void Tick(Progress progress) {
+    if (!callback_) return;
+    auto now = Clock::now();
+    if (now < next_) return;
+    next_ = now + interval_;
+    progress.seconds = Seconds();
+    callback_(progress);
+  }
+  double Seconds() const { return std::chrono::duration<double>(Clock::now() - start_).count(); }
+
+ private:
+  const ProgressCallback& callback_;
+  std::chrono::milliseconds interval_;
+  Clock::time_point start_;
+  Clock::time_point next_;
+};
+
+// Number of worker threads for "0 means one per core".
+int ResolveThreads(int requested);
+
+}  // namespace xfer
