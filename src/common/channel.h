@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <string>
 
 #include "deadline.h"
 #include "socket.h"
@@ -25,13 +26,15 @@ struct ChannelParams {
   bool encrypt = true;
 };
 
+// Used by one thread at a time.
 class Channel {
  public:
   virtual ~Channel() = default;
 
   // Writes all len bytes. With yield_to_input, stops early and returns Code::kPeerFailed when the
   // peer sends something while the write waits for buffer space (the sender uses this to hear a
-  // receiver's error instead of blocking on a peer that no longer reads).
+  // receiver's error instead of blocking on a peer that no longer reads). A WriteAll that fails
+  // may have sent part of data, so every later WriteAll fails too; reads still work.
   virtual Status WriteAll(const void* data, size_t len, Deadline deadline,
                           const CancelToken* cancel, bool yield_to_input = false) = 0;
   // Reads exactly len bytes. A clean or unclean end of stream before that is Code::kNetwork.
@@ -39,12 +42,18 @@ class Channel {
                            const CancelToken* cancel) = 0;
   // True when a read would find bytes (or the end of stream) without waiting.
   virtual bool InputPending() = 0;
-  // Ends our direction of the stream (TLS close_notify, then shutdown(SHUT_WR)).
+  // Ends our direction of the stream (TLS close_notify, then shutdown(SHUT_WR)). Waits at most a
+  // few seconds for buffer space for the close_notify; skips it after a failed write, so a cut
+  // stream never looks complete to the peer.
   virtual void CloseWrite() = 0;
 
   // Bytes that crossed the socket (TLS records included), for "bytes on the wire".
   virtual uint64_t BytesSent() const = 0;
   virtual uint64_t BytesReceived() const = 0;
+
+  // What protects the stream, for verbose logs: "TLSv1.3 TLS_AES_128_GCM_SHA256 X25519" or
+  // "plain (HMAC-SHA256 authenticated, not encrypted)".
+  virtual std::string Describe() const { return "unknown channel"; }
 };
 
 // Client side: authenticates over an already connected socket.
@@ -55,5 +64,14 @@ Status OpenClientChannel(Socket socket, const ChannelParams& params, Deadline de
 // Code::kAuth (the message names the failure, never the secret).
 Status OpenServerChannel(Socket socket, const ChannelParams& params, Deadline deadline,
                          const CancelToken* cancel, std::unique_ptr<Channel>* out);
+
+// The two implementations behind OpenClientChannel / OpenServerChannel (chosen by
+// params.encrypt): TLS 1.3 on an external PSK (tls_channel.cc), and HMAC challenge-response
+// followed by clear bytes (plain_channel.cc).
+enum class ChannelRole { kClient, kServer };
+Status OpenTlsChannel(Socket socket, const Secret& secret, ChannelRole role, Deadline deadline,
+                      const CancelToken* cancel, std::unique_ptr<Channel>* out);
+Status OpenPlainChannel(Socket socket, const Secret& secret, ChannelRole role, Deadline deadline,
+                        const CancelToken* cancel, std::unique_ptr<Channel>* out);
 
 }  // namespace xfer

@@ -53,8 +53,7 @@ Status ReadControl(Channel* channel, FrameType expected, std::string_view peer_r
   if (header.type != expected) {
     return Status(Code::kProtocol, std::string(peer_role) + " sent frame type " +
                                        std::to_string(static_cast<int>(header.type)) +
-                                       " where type " +
-                                       std::to_string(static_cast<int>(expected)) +
+                                       " where type " + std::to_string(static_cast<int>(expected)) +
                                        " belongs");
   }
   payload->assign(AsView(buffer));

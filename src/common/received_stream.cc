@@ -136,22 +136,21 @@ Status ReceivedStream::VerifyEnd(const Manifest& written) {
     }
     if (h.type == FrameType::kManifest) {
       if (h.seq != next_manifest_seq++) return Status(Code::kProtocol, "manifest out of order");
-      XFER_RETURN_IF_ERROR(parser.Feed(std::string_view(reinterpret_cast<const char*>(
-                                                            frame.payload.data()),
-                                                        frame.payload.size()),
-                                       &sent));
+      XFER_RETURN_IF_ERROR(
+          parser.Feed(std::string_view(reinterpret_cast<const char*>(frame.payload.data()),
+                                       frame.payload.size()),
+                      &sent));
       continue;
     }
     Trailer trailer;
     XFER_RETURN_IF_ERROR(DecodeTrailer(
-        std::string_view(reinterpret_cast<const char*>(frame.payload.data()),
-                         frame.payload.size()),
+        std::string_view(reinterpret_cast<const char*>(frame.payload.data()), frame.payload.size()),
         &trailer));
     XFER_RETURN_IF_ERROR(parser.Finish());
     if (trailer.data_frames != next_data_seq_ || trailer.stream_bytes != stream_bytes_) {
-      return Status(Code::kCorrupt, "the stream is incomplete: " +
-                                        std::to_string(stream_bytes_) + " of " +
-                                        std::to_string(trailer.stream_bytes) + " bytes arrived");
+      return Status(Code::kCorrupt, "the stream is incomplete: " + std::to_string(stream_bytes_) +
+                                        " of " + std::to_string(trailer.stream_bytes) +
+                                        " bytes arrived");
     }
     if (trailer.stream_digest != digest_.Final()) {
       return Status(Code::kCorrupt, "the stream digest does not match the sender's");

@@ -47,7 +47,8 @@ Status Receiver::Listen(const ReceiveOptions& options, std::unique_ptr<Receiver>
     return Status::FromErrno(errno, "destination " + options.dest_dir);
   }
   if (!S_ISDIR(st.st_mode)) {
-    return Status(Code::kInvalidArgument, "destination " + options.dest_dir + " is not a directory");
+    return Status(Code::kInvalidArgument,
+                  "destination " + options.dest_dir + " is not a directory");
   }
   auto state = std::make_unique<State>();
   state->options = options;
@@ -201,9 +202,9 @@ class ReceiveSession {
                       "connection from sender lost mid-transfer: " + status.message());
       }
       if (frame.header.type == FrameType::kError) {
-        return PeerError("sender", std::string_view(reinterpret_cast<const char*>(
-                                                        frame.payload.data()),
-                                                    frame.payload.size()));
+        return PeerError("sender",
+                         std::string_view(reinterpret_cast<const char*>(frame.payload.data()),
+                                          frame.payload.size()));
       }
       bool last = frame.header.type == FrameType::kTrailer;
       if (!workers->Submit(std::move(frame))) return Status(Code::kCancelled, "transfer stopped");

@@ -119,9 +119,7 @@ class SendSession {
     return Status::Ok();
   }
 
-  std::string Where() const {
-    return options_.host + ":" + std::to_string(options_.ticket.port);
-  }
+  std::string Where() const { return options_.host + ":" + std::to_string(options_.ticket.port); }
 
   Deadline IdleDeadline() const { return Deadline::After(options_.idle_timeout); }
 
@@ -160,8 +158,8 @@ class SendSession {
                                 Deadline::After(std::chrono::seconds(5)), options_.cancel);
     if (status.code() == Code::kPeerFailed) return status;
     if (status.ok()) return Status(Code::kProtocol, "receiver reported a result mid-stream");
-    return Status(Code::kNetwork, "connection to receiver " + Where() + " lost: " +
-                                      status.message());
+    return Status(Code::kNetwork,
+                  "connection to receiver " + Where() + " lost: " + status.message());
   }
 
   Status SendFrame(const FrameHeader& header, const uint8_t* payload) {
@@ -215,9 +213,9 @@ class SendSession {
     XFER_RETURN_IF_ERROR(status);
     XFER_RETURN_IF_ERROR(reader_status);
     if (manifest.size() != summary.files) {
-      return Status(Code::kIoError, "the source changed while being read: " +
-                                        std::to_string(summary.files) + " files announced, " +
-                                        std::to_string(manifest.size()) + " read");
+      return Status(Code::kIoError,
+                    "the source changed while being read: " + std::to_string(summary.files) +
+                        " files announced, " + std::to_string(manifest.size()) + " read");
     }
     stream_bytes_ = sink.stream_bytes();
     stream_digest_ = sink.digest();
@@ -255,8 +253,8 @@ class SendSession {
       header.type = FrameType::kManifest;
       header.seq = seq++;
       header.raw_len = header.payload_len = static_cast<uint32_t>(encoded.size());
-      header.checksum = ChunkChecksum(reinterpret_cast<const uint8_t*>(encoded.data()),
-                                      encoded.size());
+      header.checksum =
+          ChunkChecksum(reinterpret_cast<const uint8_t*>(encoded.data()), encoded.size());
       Status status = SendFrame(header, reinterpret_cast<const uint8_t*>(encoded.data()));
       encoded.clear();
       return status;
@@ -276,8 +274,8 @@ class SendSession {
     trailer.data_frames = data_frames;
     trailer.manifest_records = manifest.size();
     trailer.stream_digest = stream_digest_;
-    return WriteControl(channel_.get(), FrameType::kTrailer, EncodeTrailer(trailer),
-                        IdleDeadline(), options_.cancel);
+    return WriteControl(channel_.get(), FrameType::kTrailer, EncodeTrailer(trailer), IdleDeadline(),
+                        options_.cancel);
   }
 
   // The receiver verifies, syncs and renames before it answers; that can take a while for a

@@ -45,6 +45,12 @@ Status AcceptTcp(const Socket& listener, Deadline deadline, const CancelToken* c
 Status ConnectTcp(const std::string& host, uint16_t port, Deadline deadline,
                   const CancelToken* cancel, Socket* out);
 
+// "ADDR:PORT" of the connected peer of fd ("[ADDR]:PORT" for IPv6), for messages and logs.
+std::string PeerName(int fd);
+
+// "host:port", or "[host]:port" when host is an IPv6 literal.
+std::string JoinHostPort(const std::string& host, uint16_t port);
+
 // Waits until fd is readable (events=POLLIN) or writable (POLLOUT). Returns kTimeout or kCancelled
 // when the deadline passes or the token fires first. *revents gets what poll reported.
 Status WaitFd(int fd, short events, Deadline deadline, const CancelToken* cancel, short* revents);
