@@ -60,7 +60,7 @@ TEST(OrderedWorkers, BoundsItemsInFlight) {
 }
 
 TEST(OrderedWorkers, ReportsTheFailureOfAnItemInOrder) {
-  OrderedWorkers<int> workers(2, 4, [](int& item) {
+  OrderedWorkers<int> workers(2, 8, [](int& item) {
     return item == 3 ? Status(Code::kCorrupt, "bad item") : Status::Ok();
   });
   for (int i = 0; i < 5; ++i) ASSERT_TRUE(workers.Submit(i));

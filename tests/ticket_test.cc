@@ -47,7 +47,7 @@ TEST(Ticket, RefusesMalformedTicketsWithoutQuotingThem) {
            "xfer1:0:" + secret,
            "xfer1:65536:" + secret,
            "xfer1:44x1:" + secret,
-           "xfer1:4401",
+           std::string("xfer1:4401"),
            "xfer1:4401:" + secret.substr(1),
            "xfer1:4401:" + secret + "A",
            "xfer1:4401:" + secret.substr(0, 42) + "h",  // non-zero leftover bits

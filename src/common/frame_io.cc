@@ -76,6 +76,11 @@ void SendErrorAndClose(Channel* channel, const Status& status) {
                                 deadline, nullptr);
   (void)ignored;  // the peer may be gone already: our own error is what gets reported
   channel->CloseWrite();
+  // Closing with unread input makes the kernel send a reset, which can destroy the ERROR frame
+  // before the peer reads it. So read and drop what is still in flight until the peer closes.
+  uint8_t sink[65536];
+  while (channel->ReadExact(sink, sizeof sink, deadline, nullptr).ok()) {
+  }
 }
 
 }  // namespace xfer
