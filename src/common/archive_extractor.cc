@@ -1,0 +1,272 @@
+// ExtractArchive: pax stream in, files under the staging directory out, one manifest record per
+// regular file written.
+//
+// libarchive reads the stream (archive_read, tar formats only) and writes the disk
+// (archive_write_disk). Before an entry reaches the disk writer its path is checked here
+// (entry_path.h) and made absolute under the staging directory (archive_disk_path.h), so the
+// process's current directory never matters and is never changed.
+#include "archive_extractor.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+
+#include <cerrno>
+#include <string>
+#include <vector>
+
+#include "archive_content_hash.h"
+#include "archive_disk_path.h"
+#include "archive_handles.h"
+#include "entry_path.h"
+
+namespace xfer {
+
+namespace {
+
+// What is restored: as `tar -xp --xattrs --acls --numeric-owner` as root. No uname/gname lookup
+// is installed, so owners are the numbers in the stream.
+// Not ARCHIVE_EXTRACT_FFLAGS: the sender does not send file flags (tar -p keeps none), and an
+// immutable or append-only flag set by a stream would make the staging directory impossible to
+// clean up. Not ARCHIVE_EXTRACT_SPARSE: holes come from the stream's sparse map, exactly where
+// the source had them; that flag would also punch holes into every run of zeros written as data.
+// Not ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS: every name handed over is absolute, by design
+// (see archive_disk_path.h); entry paths themselves are checked to be relative beforehand.
+constexpr int kExtractFlags = ARCHIVE_EXTRACT_OWNER | ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME |
+                              ARCHIVE_EXTRACT_XATTR | ARCHIVE_EXTRACT_ACL |
+                              ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_SECURE_NODOTDOT;
+
+// Hands libarchive the source's buffers as they are (no copy) and keeps the source's own error.
+struct SourceReader {
+  ByteSource* source;
+  Status status;
+  bool ended = false;  // the source said the stream ended
+
+  static la_ssize_t Read(struct archive*, void* self, const void** buffer) {
+    auto* reader = static_cast<SourceReader*>(self);
+    if (reader->ended) return 0;
+    const void* data = nullptr;
+    size_t len = 0;
+    reader->status = reader->source->Next(&data, &len);
+    if (!reader->status.ok()) return -1;
+    reader->ended = len == 0;
+    *buffer = data;
+    return static_cast<la_ssize_t>(len);
+  }
+};
+
+bool IsSupportedType(mode_t type) {
+  return type == AE_IFREG || type == AE_IFDIR || type == AE_IFLNK || type == AE_IFIFO ||
+         type == AE_IFCHR || type == AE_IFBLK;
+}
+
+class Extractor {
+ public:
+  Extractor(ByteSource* source, const ExtractOptions& options, const CancelToken* cancel,
+            Manifest* written, ExtractCounters* counters)
+      : options_(options),
+        cancel_(cancel),
+        written_(written),
+        counters_(counters),
+        source_{source, Status::Ok(), false},
+        paths_(options.staging_dir) {}
+
+  Status Run() {
+    XFER_RETURN_IF_ERROR(Open());
+    for (;;) {
+      if (Cancelled()) return Status(Code::kCancelled, "cancelled");
+      struct archive_entry* entry = nullptr;
+      int r = archive_read_next_header(reader_.get(), &entry);
+      if (r == ARCHIVE_EOF) {
+        // libarchive also reports EOF when the bytes simply stop between two entries (or after
+        // one of the two zero blocks of the end marker); a stream cut there would look whole.
+        // Our writer always ends with both blocks, and reading them never needs the source's
+        // end: having hit it means the marker is missing.
+        if (source_.ended) {
+          return Status(Code::kProtocol,
+                        "reading the archive: it ends without an end-of-archive marker");
+        }
+        break;  // what follows the marker is not ours
+      }
+      if (r != ARCHIVE_OK) {
+        return ReadFailure(last_entry_.empty() ? std::string("reading the archive")
+                                               : "reading the archive after '" + last_entry_ + "'");
+      }
+      XFER_RETURN_IF_ERROR(ExtractEntry(entry));
+    }
+    // Directory times, modes and ACLs are set here, after their content was written (which would
+    // have changed the times, and which a 0500 mode or a default ACL would have affected).
+    if (archive_write_close(disk_.get()) != ARCHIVE_OK) {
+      return WriteFailure("setting directory metadata");
+    }
+    return Status::Ok();
+  }
+
+ private:
+  Status Open() {
+    for (const std::string& name : options_.top_names) {
+      if (!IsValidTopName(name)) {
+        return Status(Code::kInvalidArgument,
+                      "invalid top-level name '" + EscapeForMessage(name) + "'");
+      }
+    }
+    if (options_.staging_dir.empty() || options_.staging_dir.front() != '/') {
+      return Status(Code::kInvalidArgument, "the staging directory must be an absolute path");
+    }
+    reader_.reset(archive_read_new());
+    disk_.reset(archive_write_disk_new());
+    if (!reader_ || !disk_) return Status(Code::kIoError, "creating the extractor: out of memory");
+    archive_read_support_format_tar(reader_.get());  // pax is tar
+    archive_write_disk_set_options(disk_.get(), kExtractFlags);
+    if (archive_read_open(reader_.get(), &source_, nullptr, &SourceReader::Read, nullptr) !=
+        ARCHIVE_OK) {
+      return ReadFailure("reading the archive");
+    }
+    return Status::Ok();
+  }
+
+  Status ExtractEntry(struct archive_entry* entry) {
+    const char* raw_path = archive_entry_pathname(entry);
+    if (raw_path == nullptr) return Status(Code::kProtocol, "archive entry without a path");
+    std::string rel;
+    XFER_RETURN_IF_ERROR(CheckEntryPath(raw_path, options_.top_names, &rel));
+    const std::string shown = EscapeForMessage(rel);
+    last_entry_ = shown;
+    // A hardlink entry has no type of its own (the tar reader leaves it 0): it is its target's.
+    if (archive_entry_hardlink(entry) == nullptr &&
+        !IsSupportedType(archive_entry_filetype(entry))) {
+      return Status(Code::kProtocol, "refusing entry '" + shown + "': unsupported file type");
+    }
+
+    std::string disk_path;
+    bool via_proc = false;
+    XFER_RETURN_IF_ERROR(
+        paths_.Resolve(rel, /*replace_final_symlink=*/true, &disk_path, &via_proc));
+    archive_entry_copy_pathname(entry, disk_path.c_str());
+
+    const char* raw_target = archive_entry_hardlink(entry);
+    std::string target;
+    if (raw_target != nullptr) {
+      XFER_RETURN_IF_ERROR(CheckHardlinkTarget(rel, raw_target, options_.top_names, &target));
+      std::string disk_target;
+      bool target_via_proc = false;
+      XFER_RETURN_IF_ERROR(paths_.Resolve(target, false, &disk_target, &target_via_proc));
+      via_proc = via_proc || target_via_proc;
+      archive_entry_copy_hardlink(entry, disk_target.c_str());
+      // A hardlink adds a name, never content: data in a hardlink entry (pax allows it) would be
+      // written through the link into the first file, behind the manifest's back.
+      archive_entry_set_size(entry, 0);
+    }
+
+    // See DiskPaths::Resolve: /proc/self is a symlink, and the walk there checked the way.
+    archive_write_disk_set_options(
+        disk_.get(), via_proc ? kExtractFlags & ~ARCHIVE_EXTRACT_SECURE_SYMLINKS : kExtractFlags);
+    if (archive_write_header(disk_.get(), entry) != ARCHIVE_OK) {
+      std::vector<std::string> check{rel};
+      if (raw_target != nullptr) check.push_back(target);
+      return WriteFailure("writing " + shown, check);
+    }
+    if (archive_entry_filetype(entry) == AE_IFREG && raw_target == nullptr) {
+      XFER_RETURN_IF_ERROR(CopyData(entry, rel, shown));
+    }
+    // Ownership, modes, times, xattrs and ACLs are applied here; so are errors like ENOSPC from
+    // the last writes.
+    if (archive_write_finish_entry(disk_.get()) != ARCHIVE_OK) {
+      return WriteFailure("writing " + shown, {rel});
+    }
+    if (counters_ != nullptr) counters_->entries_written.fetch_add(1, std::memory_order_relaxed);
+    return Status::Ok();
+  }
+
+  // Copies the entry's data blocks to disk at their offsets (the gaps between them stay holes)
+  // and digests the logical content exactly as the sender did: gaps and a trailing hole as zeros.
+  Status CopyData(struct archive_entry* entry, const std::string& rel, const std::string& shown) {
+    const int64_t size = archive_entry_size(entry);
+    int64_t position = 0;
+    hasher_.Reset();
+    for (;;) {
+      if (Cancelled()) return Status(Code::kCancelled, "cancelled");
+      const void* block = nullptr;
+      size_t len = 0;
+      la_int64_t offset = 0;
+      int r = archive_read_data_block(reader_.get(), &block, &len, &offset);
+      if (r == ARCHIVE_EOF) break;
+      if (r != ARCHIVE_OK) return ReadFailure("reading " + shown);
+      if (offset < position || offset > size || static_cast<int64_t>(len) > size - offset) {
+        return Status(Code::kProtocol, "reading " + shown + ": a data block lies outside the file");
+      }
+      hasher_.UpdateZeros(static_cast<uint64_t>(offset - position));
+      hasher_.Update(block, len);
+      if (archive_write_data_block(disk_.get(), block, len, offset) < 0) {
+        return WriteFailure("writing " + shown, {rel});
+      }
+      AddProgress(offset + static_cast<int64_t>(len) - position);
+      position = offset + static_cast<int64_t>(len);
+    }
+    // libarchive's finish_entry extends the file to its size, leaving the trailing hole a hole.
+    hasher_.UpdateZeros(static_cast<uint64_t>(size - position));
+    AddProgress(size - position);
+    if (written_ != nullptr) {
+      written_->push_back(ManifestRecord{rel, static_cast<uint64_t>(size), hasher_.Finish()});
+    }
+    return Status::Ok();
+  }
+
+  void AddProgress(int64_t bytes) {
+    if (counters_ != nullptr && bytes > 0) {
+      counters_->content_bytes_written.fetch_add(static_cast<uint64_t>(bytes),
+                                                 std::memory_order_relaxed);
+    }
+  }
+
+  bool Cancelled() const { return cancel_ != nullptr && cancel_->IsCancelled(); }
+
+  // The source's own failure explains more than libarchive's reaction to it.
+  Status ReadFailure(const std::string& context) const {
+    if (!source_.status.ok()) return source_.status;
+    const char* message = archive_error_string(reader_.get());
+    return Status(Code::kProtocol, context + ": " + (message ? message : "malformed archive"));
+  }
+
+  // paths_to_check: the entry path (and hardlink target) to look at for a symlink on the way,
+  // which is why libarchive refuses an entry under ARCHIVE_EXTRACT_SECURE_SYMLINKS (it sets no
+  // errno to tell).
+  Status WriteFailure(const std::string& context,
+                      const std::vector<std::string>& paths_to_check = {}) const {
+    std::string link;
+    for (const std::string& rel : paths_to_check) {
+      if (paths_.FindSymlinkOnPath(rel, &link)) {
+        return Status(Code::kUnsafe, "refusing entry '" + last_entry_ +
+                                         "': it would be written through the symlink '" +
+                                         EscapeForMessage(link) + "'");
+      }
+    }
+    int err = archive_errno(disk_.get());
+    if (err == ENOSPC || err == EDQUOT) return Status::FromErrno(err, context);
+    const char* message = archive_error_string(disk_.get());
+    Code code = err > 0 ? Status::FromErrno(err, "").code() : Code::kIoError;
+    return Status(code, context + ": " + (message ? message : "failed"));
+  }
+
+  const ExtractOptions& options_;
+  const CancelToken* cancel_;
+  Manifest* written_;
+  ExtractCounters* counters_;
+  SourceReader source_;
+  std::string last_entry_;
+  ContentHasher hasher_;
+  // Declared before the disk writer so that it outlives it: archive_write_free() may still use
+  // the /proc names it handed out (see archive_disk_path.h).
+  DiskPaths paths_;
+  ArchiveReadPtr reader_;
+  ArchiveWritePtr disk_;
+};
+
+}  // namespace
+
+Status ExtractArchive(ByteSource* source, const ExtractOptions& options, const CancelToken* cancel,
+                      Manifest* written, ExtractCounters* counters) {
+  Extractor extractor(source, options, cancel, written, counters);
+  return extractor.Run();
+}
+
+}  // namespace xfer

@@ -1,0 +1,237 @@
+// WriteArchive and SummarizeSources: what each entry of the walk becomes in the pax stream.
+//
+// Entries are built by hand from our own walk (archive_source_walk.h); libarchive's
+// archive_read_disk is used only for archive_read_disk_entry_from_file() on descriptors we
+// opened, which adds xattrs, ACLs and the sparse map. Its own tree walker is not used: it
+// fchdir()s the whole process while it walks.
+#include "archive_source.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <set>
+#include <utility>
+
+#include "archive_content_hash.h"
+#include "archive_handles.h"
+#include "archive_pax_writer.h"
+#include "archive_source_data.h"
+#include "archive_source_walk.h"
+#include "entry_path.h"
+#include "fs_util.h"
+
+namespace xfer {
+
+namespace {
+
+constexpr size_t kReadSize = 1 << 20;  // large reads: few syscalls per MiB, still cache-friendly
+
+Status Replaced(const std::string& shown) {
+  return Status(Code::kIoError, shown + " was replaced while being read");
+}
+
+// Time fields the receiver does not restore are left out, so that a stream depends only on what
+// is restored (and atime, which every read changes, does not make two runs differ).
+void DropUnrestoredTimes(struct archive_entry* entry) {
+  archive_entry_unset_atime(entry);
+  archive_entry_unset_ctime(entry);
+  archive_entry_unset_birthtime(entry);
+}
+
+class SourceArchiver {
+ public:
+  SourceArchiver(const CancelToken* cancel, Manifest* manifest, ArchiveCounters* counters)
+      : cancel_(cancel), manifest_(manifest), counters_(counters), buffer_(kReadSize) {}
+
+  Status Open(ByteSink* sink) {
+    XFER_RETURN_IF_ERROR(writer_.Open(sink));
+    disk_.reset(archive_read_disk_new());
+    resolver_.reset(archive_entry_linkresolver_new());
+    if (!disk_ || !resolver_) return Status(Code::kIoError, "creating the archive: out of memory");
+    // No uname/gname lookup is installed: owners travel as numbers only (--numeric-owner). File
+    // flags (chattr) are not read: tar -p does not keep them, and an immutable or append-only
+    // flag restored in the staging directory would block its cleanup.
+    archive_read_disk_set_behavior(disk_.get(), ARCHIVE_READDISK_NO_FFLAGS);
+    archive_entry_linkresolver_set_strategy(resolver_.get(), ARCHIVE_FORMAT_TAR_PAX_INTERCHANGE);
+    return Status::Ok();
+  }
+
+  Status Visit(const WalkEntry& walked) {
+    // A socket is a live endpoint, not data; tar skips it too.
+    if (S_ISSOCK(walked.st.st_mode)) return Status::Ok();
+    const std::string shown = EscapeForMessage(walked.path);
+    ArchiveEntryPtr entry(archive_entry_new());
+    if (!entry) return Status(Code::kIoError, "archiving " + shown + ": out of memory");
+    archive_entry_copy_pathname(entry.get(), walked.path.c_str());
+    archive_entry_copy_stat(entry.get(), &walked.st);
+    DropUnrestoredTimes(entry.get());
+
+    if (!S_ISDIR(walked.st.st_mode) && walked.st.st_nlink > 1) {
+      // The tar strategy edits the entry in place: the first link of an inode stays as it is
+      // (with data), later ones become hardlinks to the first one's path, without data. It never
+      // holds an entry back or returns a second one (only the cpio strategies do).
+      struct archive_entry* linked = entry.get();
+      struct archive_entry* spare = nullptr;
+      archive_entry_linkify(resolver_.get(), &linked, &spare);
+      if (linked != entry.get() || spare != nullptr) {
+        return Status(Code::kIoError, "archiving " + shown + ": unexpected hardlink resolution");
+      }
+      if (archive_entry_hardlink(entry.get()) != nullptr) return WriteMetadataOnly(entry, shown);
+    }
+
+    switch (walked.st.st_mode & S_IFMT) {
+      case S_IFREG:
+        return WriteRegularFile(walked, entry.get(), shown);
+      case S_IFDIR:
+        XFER_RETURN_IF_ERROR(AddDiskMetadata(entry.get(), walked.self_fd, walked.st, shown));
+        return WriteMetadataOnly(entry, shown);
+      case S_IFLNK:
+        XFER_RETURN_IF_ERROR(AddSymlinkTarget(walked, entry.get(), shown));
+        return WriteMetadataOnly(entry, shown);
+      default:  // fifo, character and block devices: the stat says it all
+        return WriteMetadataOnly(entry, shown);
+    }
+  }
+
+  Status Close() {
+    // The resolver hands back entries it held for later: the tar strategy holds none (see
+    // Visit), and one coming out here would need data that can no longer be supplied.
+    struct archive_entry* held = nullptr;
+    struct archive_entry* spare = nullptr;
+    archive_entry_linkify(resolver_.get(), &held, &spare);
+    if (held != nullptr) {
+      ArchiveEntryPtr owned(held);
+      return Status(Code::kIoError, "archiving: the hardlink resolver held back '" +
+                                        EscapeForMessage(archive_entry_pathname(held)) + "'");
+    }
+    return writer_.Close();
+  }
+
+ private:
+  // Adds xattrs, ACLs and (for regular files) the sparse map, read through fd.
+  Status AddDiskMetadata(struct archive_entry* entry, int fd, const struct stat& st,
+                         const std::string& shown) {
+    // libarchive reads a directory's default ACL by path (acl_get_file), not through fd. The
+    // descriptor's /proc name is short whatever the real path's length and does not depend on
+    // the current directory.
+    std::string fd_path = "/proc/self/fd/" + std::to_string(fd);
+    archive_entry_copy_sourcepath(entry, fd_path.c_str());
+    int r = archive_read_disk_entry_from_file(disk_.get(), entry, fd, &st);
+    archive_entry_copy_sourcepath(entry, nullptr);
+    DropUnrestoredTimes(entry);  // entry_from_file copied the stat again
+    if (r != ARCHIVE_OK) {
+      const char* message = archive_error_string(disk_.get());
+      return Status(Code::kIoError,
+                    "reading metadata of " + shown + ": " + (message ? message : "failed"));
+    }
+    return Status::Ok();
+  }
+
+  Status AddSymlinkTarget(const WalkEntry& walked, struct archive_entry* entry,
+                          const std::string& shown) {
+    // st_size is the target's length, but the link may change meanwhile: grow until it fits.
+    std::string target(static_cast<size_t>(walked.st.st_size) + 1, '\0');
+    for (;;) {
+      ssize_t n = readlinkat(walked.parent_fd, walked.name.c_str(), target.data(), target.size());
+      if (n < 0) return Status::FromErrno(errno, "reading " + shown);
+      if (static_cast<size_t>(n) < target.size()) {
+        target.resize(static_cast<size_t>(n));
+        break;
+      }
+      target.resize(target.size() * 2);
+    }
+    archive_entry_copy_symlink(entry, target.c_str());
+    return Status::Ok();
+  }
+
+  Status WriteMetadataOnly(const ArchiveEntryPtr& entry, const std::string& shown) {
+    XFER_RETURN_IF_ERROR(writer_.WriteHeader(entry.get(), shown));
+    XFER_RETURN_IF_ERROR(writer_.FinishEntry(shown));
+    CountEntry();
+    return Status::Ok();
+  }
+
+  Status WriteRegularFile(const WalkEntry& walked, struct archive_entry* entry,
+                          const std::string& shown) {
+    // O_NONBLOCK: if a fifo took the file's place since the walk saw it, open must not hang.
+    UniqueFd fd(openat(walked.parent_fd, walked.name.c_str(),
+                       O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
+    if (!fd.valid()) {
+      if (errno == ELOOP) return Replaced(shown);
+      return Status::FromErrno(errno, "reading " + shown);
+    }
+    struct stat st;
+    if (fstat(fd.get(), &st) != 0) return Status::FromErrno(errno, "reading " + shown);
+    if (!S_ISREG(st.st_mode) || st.st_dev != walked.st.st_dev || st.st_ino != walked.st.st_ino) {
+      return Replaced(shown);
+    }
+    XFER_RETURN_IF_ERROR(AddDiskMetadata(entry, fd.get(), st, shown));
+    XFER_RETURN_IF_ERROR(writer_.WriteHeader(entry, shown));
+
+    FileCopyContext context{&writer_, cancel_, counters_ ? &counters_->content_bytes_read : nullptr,
+                            &hasher_, &buffer_};
+    ManifestRecord record;
+    record.path = walked.path;
+    record.size = static_cast<uint64_t>(archive_entry_size(entry));
+    XFER_RETURN_IF_ERROR(CopyFileContent(context, fd.get(), entry, shown, &record.digest));
+    XFER_RETURN_IF_ERROR(writer_.FinishEntry(shown));
+    if (manifest_ != nullptr) manifest_->push_back(std::move(record));
+    CountEntry();
+    return Status::Ok();
+  }
+
+  void CountEntry() {
+    if (counters_ != nullptr) counters_->entries_written.fetch_add(1, std::memory_order_relaxed);
+  }
+
+  const CancelToken* cancel_;
+  Manifest* manifest_;
+  ArchiveCounters* counters_;
+  PaxWriter writer_;
+  ArchiveReadPtr disk_;
+  LinkResolverPtr resolver_;
+  ContentHasher hasher_;
+  std::vector<char> buffer_;
+};
+
+}  // namespace
+
+Status SummarizeSources(const std::vector<std::string>& paths, SourceSummary* out) {
+  std::vector<SourceTop> tops;
+  XFER_RETURN_IF_ERROR(ResolveSourceTops(paths, &tops));
+  SourceSummary summary;
+  for (const SourceTop& top : tops) summary.top_names.push_back(top.name);
+  // Inodes with several links are counted once, as WriteArchive reads them once: the totals are
+  // then what the stream carries and what the destination will hold.
+  std::set<std::pair<dev_t, ino_t>> linked_inodes;
+  XFER_RETURN_IF_ERROR(WalkSources(tops, nullptr, [&](const WalkEntry& walked) {
+    const struct stat& st = walked.st;
+    if (S_ISSOCK(st.st_mode)) return Status::Ok();  // not archived, see SourceArchiver::Visit
+    ++summary.entries;
+    if (!S_ISREG(st.st_mode)) return Status::Ok();
+    if (st.st_nlink > 1 && !linked_inodes.emplace(st.st_dev, st.st_ino).second) {
+      return Status::Ok();
+    }
+    ++summary.files;
+    summary.content_bytes += static_cast<uint64_t>(st.st_size);
+    summary.allocated_bytes += static_cast<uint64_t>(st.st_blocks) * 512;
+    return Status::Ok();
+  }));
+  *out = std::move(summary);
+  return Status::Ok();
+}
+
+Status WriteArchive(const std::vector<std::string>& paths, ByteSink* sink,
+                    const CancelToken* cancel, Manifest* manifest, ArchiveCounters* counters) {
+  std::vector<SourceTop> tops;
+  XFER_RETURN_IF_ERROR(ResolveSourceTops(paths, &tops));
+  SourceArchiver archiver(cancel, manifest, counters);
+  XFER_RETURN_IF_ERROR(archiver.Open(sink));
+  XFER_RETURN_IF_ERROR(
+      WalkSources(tops, cancel, [&](const WalkEntry& walked) { return archiver.Visit(walked); }));
+  return archiver.Close();
+}
+
+}  // namespace xfer

@@ -1,0 +1,119 @@
+#include "archive_source_data.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <utility>
+
+namespace xfer {
+
+namespace {
+
+// Hole bytes handed to the writer. It never reads them (they are dropped), so one small block
+// serves any hole.
+constexpr size_t kZeroBlock = size_t{64} * 1024;
+const char kZeros[kZeroBlock] = {};
+
+Status ChangedSize(const std::string& shown) {
+  return Status(Code::kIoError, shown + " changed size while being read");
+}
+
+bool Cancelled(const FileCopyContext& context) {
+  return context.cancel != nullptr && context.cancel->IsCancelled();
+}
+
+void AddProgress(const FileCopyContext& context, uint64_t bytes) {
+  if (context.progress_bytes != nullptr) {
+    context.progress_bytes->fetch_add(bytes, std::memory_order_relaxed);
+  }
+}
+
+// The data extents of the entry, in order; a non-sparse file is one extent covering it all.
+std::vector<std::pair<int64_t, int64_t>> DataExtents(struct archive_entry* entry, int64_t size) {
+  std::vector<std::pair<int64_t, int64_t>> extents;
+  if (archive_entry_sparse_reset(entry) == 0) {
+    extents.emplace_back(0, size);
+    return extents;
+  }
+  la_int64_t offset = 0;
+  la_int64_t length = 0;
+  while (archive_entry_sparse_next(entry, &offset, &length) == ARCHIVE_OK) {
+    extents.emplace_back(offset, length);
+  }
+  return extents;
+}
+
+// A hole inside the file. Each call stays within the hole: the pax writer of libarchive 3.6
+// mishandles a single write that spans a hole/data boundary.
+Status WriteHole(const FileCopyContext& context, int64_t length, const std::string& shown) {
+  context.hasher->UpdateZeros(static_cast<uint64_t>(length));
+  while (length > 0) {
+    size_t n = static_cast<size_t>(std::min<int64_t>(length, kZeroBlock));
+    XFER_RETURN_IF_ERROR(context.writer->WriteData(kZeros, n, shown));
+    length -= static_cast<int64_t>(n);
+  }
+  return Status::Ok();
+}
+
+Status CopyExtent(const FileCopyContext& context, int fd, int64_t offset, int64_t length,
+                  const std::string& shown) {
+  std::vector<char>& buffer = *context.buffer;
+  int64_t end = offset + length;
+  while (offset < end) {
+    if (Cancelled(context)) return Status(Code::kCancelled, "cancelled");
+    size_t want = static_cast<size_t>(std::min<int64_t>(end - offset, buffer.size()));
+    ssize_t got = pread(fd, buffer.data(), want, offset);
+    if (got < 0) {
+      if (errno == EINTR) continue;
+      return Status::FromErrno(errno, "reading " + shown);
+    }
+    if (got == 0) return ChangedSize(shown);  // the file ends before its stat size
+    context.hasher->Update(buffer.data(), static_cast<size_t>(got));
+    XFER_RETURN_IF_ERROR(context.writer->WriteData(buffer.data(), static_cast<size_t>(got), shown));
+    AddProgress(context, static_cast<uint64_t>(got));
+    offset += got;
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status CopyFileContent(const FileCopyContext& context, int fd, struct archive_entry* entry,
+                       const std::string& shown, Digest128* digest) {
+  const int64_t size = archive_entry_size(entry);
+  context.hasher->Reset();
+  // Only a hint: a larger kernel readahead window for files read front to back.
+  (void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+
+  // The pax writer emits a sparse file's map with the first data write: a file that is all hole
+  // gets no other write, and without this one its entry would hold zeros instead of the map.
+  XFER_RETURN_IF_ERROR(context.writer->WriteData(kZeros, 0, shown));
+
+  int64_t position = 0;
+  for (const auto& [offset, length] : DataExtents(entry, size)) {
+    if (offset > position) {
+      XFER_RETURN_IF_ERROR(WriteHole(context, offset - position, shown));
+      AddProgress(context, static_cast<uint64_t>(offset - position));
+    }
+    XFER_RETURN_IF_ERROR(CopyExtent(context, fd, offset, length, shown));
+    position = offset + length;
+  }
+  // A trailing hole is not in the map at all: the header's size says where the file ends, and
+  // the receiver extends the file to it.
+  if (position < size) {
+    context.hasher->UpdateZeros(static_cast<uint64_t>(size - position));
+    AddProgress(context, static_cast<uint64_t>(size - position));
+  }
+
+  // Growth (or a shrink behind the last extent) shows only in the size now.
+  struct stat st;
+  if (fstat(fd, &st) != 0) return Status::FromErrno(errno, "reading " + shown);
+  if (st.st_size != size) return ChangedSize(shown);
+  *digest = context.hasher->Finish();
+  return Status::Ok();
+}
+
+}  // namespace xfer

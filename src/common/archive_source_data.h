@@ -1,0 +1,37 @@
+// The sender's data path for one regular file: read it, hand it to the pax writer, digest it.
+#pragma once
+
+#include <archive_entry.h>
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "archive_content_hash.h"
+#include "archive_pax_writer.h"
+#include "manifest.h"
+#include "xfer/cancel.h"
+#include "xfer/status.h"
+
+namespace xfer {
+
+struct FileCopyContext {
+  PaxWriter* writer;
+  const CancelToken* cancel;              // may be null
+  std::atomic<uint64_t>* progress_bytes;  // logical bytes done; may be null
+  ContentHasher* hasher;
+  std::vector<char>* buffer;  // reused between files; its size is the read size
+};
+
+// Writes the content of the open regular file fd as the data of the entry whose header was just
+// written, and returns its digest. Follows the entry's sparse map (from
+// archive_read_disk_entry_from_file): data extents are read with pread() and written; holes are
+// handed to the writer as zeros, which the pax writer consumes without storing (the map in the
+// header tells the receiver where they are); a trailing hole is only digested. The digest covers
+// the logical content, holes as zeros. Fails, naming the file, when it is shorter or longer
+// than the size in the header: "db/ib_logfile0 changed size while being read".
+Status CopyFileContent(const FileCopyContext& context, int fd, struct archive_entry* entry,
+                       const std::string& shown, Digest128* digest);
+
+}  // namespace xfer
