@@ -14,6 +14,8 @@
 #include "tcp_proxy.h"
 #include "temp_dir.h"
 #include "transfer_harness.h"
+#include "tree_builder.h"
+#include "tree_compare.h"
 
 namespace xfer::testing {
 namespace {
@@ -59,6 +61,30 @@ TEST_F(TransferTest, CopiesADirectoryAndBothSidesReportJson) {
   EXPECT_TRUE(json.starts_with("{\"entries\":5,\"files\":2,\"bytes\":100013,")) << json;
   EXPECT_NE(json.find("\"stream_digest\":\""), std::string::npos) << json;
   EXPECT_TRUE(sender->ReadStdoutLine().starts_with("{\"entries\":5,"));
+}
+
+TEST_F(TransferTest, PreservesEveryKindOfEntryEndToEnd) {
+  TestTree tree;
+  BuildTestTree(tmp_.path(), "tree", &tree);
+  for (const std::string& note : tree.notes) std::printf("note: %s\n", note.c_str());
+  for (const std::vector<std::string>& receiver_args :
+       {std::vector<std::string>{}, std::vector<std::string>{"--no-encrypt"}}) {
+    std::string dst = tmp_.Sub(receiver_args.empty() ? "tls" : "plain");
+    ASSERT_EQ(mkdir(dst.c_str(), 0755), 0);
+    std::string ticket;
+    auto receiver = StartReceiver(dst, receiver_args, &ticket);
+    auto sender = StartSender(ticket, {tree.root});
+    ASSERT_EQ(sender->Wait(), 0) << sender->stderr_text();
+    ASSERT_EQ(receiver->Wait(), 0) << receiver->stderr_text();
+    EXPECT_EQ(CompareTrees(tree.root, dst + "/tree"), std::vector<std::string>{});
+  }
+}
+
+TEST_F(TransferTest, EmbeddingExampleCopiesATree) {
+  ChildProcess example({XFER_EMBED_EXAMPLE_PATH, src_ + "/data", dst_});
+  ASSERT_EQ(example.Wait(), 0) << example.stderr_text();
+  EXPECT_EQ(CompareTrees(src_ + "/data", dst_ + "/data"), std::vector<std::string>{});
+  EXPECT_TRUE(example.stdout_text().starts_with("{\"entries\":5,")) << example.stdout_text();
 }
 
 TEST_F(TransferTest, TicketIsTheOnlyLineBeforeTheTransfer) {
