@@ -18,8 +18,11 @@ struct Progress {
 
 // Called from a transfer thread about once per progress interval; keep it quick.
 using ProgressCallback = std::function<void(const Progress&)>;
-// One human-readable line per event worth telling (a rejected connection, the cipher in use).
-using LogCallback = std::function<void(std::string_view line)>;
+// kWarning: something an operator should see (a rejected connection). kInfo: detail for verbose
+// output (who connected, the cipher in use).
+enum class LogLevel { kInfo, kWarning };
+// One human-readable line per event worth telling.
+using LogCallback = std::function<void(LogLevel level, std::string_view line)>;
 
 struct Report {
   uint64_t entries = 0;        // every entry (directories, links, ...)

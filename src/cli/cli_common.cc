@@ -34,7 +34,7 @@ void CancelOnSignals(CancelToken* token) {
   signal(SIGPIPE, SIG_IGN);
 }
 
-void AddCommonFlags(CLI::App* app, CommonFlags* flags) {
+void AddCommonFlags(CLI::App* app, std::string_view program, CommonFlags* flags) {
   app->add_option("--timeout", flags->timeout_s,
                   "Seconds to wait for the peer to connect or answer")
       ->default_val(300)
@@ -44,11 +44,22 @@ void AddCommonFlags(CLI::App* app, CommonFlags* flags) {
       ->default_val(60)
       ->check(CLI::Range(1, 86400));
   app->add_option("--threads", flags->threads,
-                  "Compression threads (0: one per core)")
+                  "Threads that compress (sender) or decompress (receiver); 0: one per core")
       ->default_val(0)
       ->check(CLI::Range(0, 256));
   app->add_flag("--progress", flags->progress, "Show progress on stderr");
   app->add_flag("-v,--verbose", flags->verbose, "Log connection details on stderr");
+  app->set_version_flag("--version", VersionLine(program));
+}
+
+bool ParseCommandLine(CLI::App* app, int argc, char** argv, int* exit_code) {
+  try {
+    app->parse(argc, argv);
+    return true;
+  } catch (const CLI::ParseError& e) {
+    *exit_code = app->exit(e) == 0 ? kExitOk : kExitUsage;
+    return false;
+  }
 }
 
 ProgressCallback StderrProgress(std::string_view program) {
@@ -66,9 +77,10 @@ ProgressCallback StderrProgress(std::string_view program) {
   };
 }
 
-LogCallback StderrLog(std::string_view program) {
+LogCallback StderrLog(std::string_view program, bool verbose) {
   std::string name(program);
-  return [name](std::string_view line) {
+  return [name, verbose](LogLevel level, std::string_view line) {
+    if (level == LogLevel::kInfo && !verbose) return;
     std::fprintf(stderr, "%s: %.*s\n", name.c_str(), static_cast<int>(line.size()), line.data());
   };
 }

@@ -32,17 +32,37 @@ struct CommonFlags {
   bool progress = false;
   bool verbose = false;
 };
-void AddCommonFlags(CLI::App* app, CommonFlags* flags);
+// Also adds --version, which prints VersionLine(program).
+void AddCommonFlags(CLI::App* app, std::string_view program, CommonFlags* flags);
+
+// Parses argv; false when the program should exit now with *exit_code (--help, --version, or a
+// usage error, which CLI11 has already printed).
+bool ParseCommandLine(CLI::App* app, int argc, char** argv, int* exit_code);
+
 
 // A progress line on stderr, redrawn in place on a terminal.
 ProgressCallback StderrProgress(std::string_view program);
-// Log lines on stderr, "PROGRAM: LINE".
-LogCallback StderrLog(std::string_view program);
+// Log lines on stderr, "PROGRAM: LINE"; kInfo lines only when verbose.
+LogCallback StderrLog(std::string_view program, bool verbose);
 
 // Parses "1048576", "512K", "4M", "1G" (powers of 1024).
 bool ParseSize(const std::string& text, uint64_t* out);
 
 // Prints the version line for --version.
 std::string VersionLine(std::string_view program);
+
+// Sets what CommonFlags say on a SendOptions or ReceiveOptions, and wires up cancellation on
+// signals, stderr logging and stderr progress.
+template <typename Options>
+void ApplyCommonFlags(const CommonFlags& flags, std::string_view program, CancelToken* cancel,
+                      Options* options) {
+  CancelOnSignals(cancel);
+  options->cancel = cancel;
+  options->threads = flags.threads;
+  options->timeout = std::chrono::seconds(flags.timeout_s);
+  options->idle_timeout = std::chrono::seconds(flags.idle_timeout_s);
+  options->log = StderrLog(program, flags.verbose);
+  if (flags.progress) options->progress = StderrProgress(program);
+}
 
 }  // namespace xfer::cli

@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "archive_content_hash.h"
+#include "xxh128_hasher.h"
 #include "archive_disk_path.h"
 #include "archive_handles.h"
 #include "entry_path.h"
@@ -253,7 +253,7 @@ class Extractor {
   ExtractCounters* counters_;
   SourceReader source_;
   std::string last_entry_;
-  ContentHasher hasher_;
+  Xxh128Hasher hasher_;
   // Declared before the disk writer so that it outlives it: archive_write_free() may still use
   // the /proc names it handed out (see archive_disk_path.h).
   DiskPaths paths_;

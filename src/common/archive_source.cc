@@ -14,7 +14,7 @@
 #include <set>
 #include <utility>
 
-#include "archive_content_hash.h"
+#include "xxh128_hasher.h"
 #include "archive_handles.h"
 #include "archive_pax_writer.h"
 #include "archive_source_data.h"
@@ -192,7 +192,7 @@ class SourceArchiver {
   PaxWriter writer_;
   ArchiveReadPtr disk_;
   LinkResolverPtr resolver_;
-  ContentHasher hasher_;
+  Xxh128Hasher hasher_;
   std::vector<char> buffer_;
 };
 

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "archive_content_hash.h"
+#include "xxh128_hasher.h"
 #include "archive_pax_writer.h"
 #include "manifest.h"
 #include "xfer/cancel.h"
@@ -20,7 +20,7 @@ struct FileCopyContext {
   PaxWriter* writer;
   const CancelToken* cancel;              // may be null
   std::atomic<uint64_t>* progress_bytes;  // logical bytes done; may be null
-  ContentHasher* hasher;
+  Xxh128Hasher* hasher;
   std::vector<char>* buffer;  // reused between files; its size is the read size
 };
 

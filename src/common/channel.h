@@ -53,7 +53,7 @@ class Channel {
 
   // What protects the stream, for verbose logs: "TLSv1.3 TLS_AES_128_GCM_SHA256 X25519" or
   // "plain (HMAC-SHA256 authenticated, not encrypted)".
-  virtual std::string Describe() const { return "unknown channel"; }
+  virtual std::string Describe() const = 0;
 };
 
 // Client side: authenticates over an already connected socket.

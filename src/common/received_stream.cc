@@ -152,7 +152,7 @@ Status ReceivedStream::VerifyEnd(const Manifest& written) {
                                         " of " + std::to_string(trailer.stream_bytes) +
                                         " bytes arrived");
     }
-    if (trailer.stream_digest != digest_.Final()) {
+    if (trailer.stream_digest != digest_.Finish()) {
       return Status(Code::kCorrupt, "the stream digest does not match the sender's");
     }
     if (trailer.manifest_records != sent.size()) {

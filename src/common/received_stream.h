@@ -13,6 +13,7 @@
 #include "byte_stream.h"
 #include "ordered_workers.h"
 #include "transfer_common.h"
+#include "xxh128_hasher.h"
 #include "wire_format.h"
 
 namespace xfer {
@@ -41,7 +42,7 @@ class ReceivedStream : public ByteSource {
   Status VerifyEnd(const Manifest& written);
 
   uint64_t stream_bytes() const { return stream_bytes_; }
-  Digest128 digest() const { return digest_.Final(); }
+  Digest128 digest() const { return digest_.Finish(); }
 
  private:
   Status NextFrame(ReceivedFrame* frame);
@@ -54,7 +55,7 @@ class ReceivedStream : public ByteSource {
   std::optional<ReceivedFrame> held_;  // a non-DATA frame read while the archive still wanted bytes
   uint64_t next_data_seq_ = 0;
   uint64_t stream_bytes_ = 0;
-  StreamDigest digest_;
+  Xxh128Hasher digest_;
 };
 
 }  // namespace xfer

@@ -80,7 +80,8 @@ class ReceiveSession {
                                Deadline::After(options_.idle_timeout), options_.cancel);
     if (!told.ok()) {
       // The data is committed and durable; only the sender's confirmation was lost.
-      Log("the transfer is complete but the sender could not be told: " + told.message());
+      Log(LogLevel::kWarning,
+          "the transfer is complete but the sender could not be told: " + told.message());
     }
     channel_->CloseWrite();
     report->wire_bytes = channel_->BytesSent() + channel_->BytesReceived();
@@ -89,8 +90,8 @@ class ReceiveSession {
   }
 
  private:
-  void Log(const std::string& line) const {
-    if (options_.log) options_.log(line);
+  void Log(LogLevel level, const std::string& line) const {
+    if (options_.log) options_.log(level, line);
   }
 
   Status AcceptSender(Socket* listener) {
@@ -111,11 +112,11 @@ class ReceiveSession {
                                  Deadline::After(kHandshakeTimeout).Earlier(deadline),
                                  options_.cancel, &channel_);
       if (status.ok()) {
-        Log("sender connected from " + peer);
+        Log(LogLevel::kInfo, "sender connected from " + peer + " (" + channel_->Describe() + ")");
         return Status::Ok();
       }
       if (status.code() == Code::kCancelled) return status;
-      Log("rejected connection from " + peer + ": " + status.message());
+      Log(LogLevel::kWarning, "rejected connection from " + peer + ": " + status.message());
     }
   }
 

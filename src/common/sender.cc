@@ -12,6 +12,7 @@
 #include "frame_io.h"
 #include "ordered_workers.h"
 #include "transfer_common.h"
+#include "xxh128_hasher.h"
 
 namespace xfer {
 
@@ -53,7 +54,7 @@ class ChunkingSink : public ByteSink {
 
   uint64_t chunks() const { return next_seq_; }
   uint64_t stream_bytes() const { return stream_bytes_; }
-  Digest128 digest() const { return digest_.Final(); }
+  Digest128 digest() const { return digest_.Finish(); }
 
  private:
   Status Submit() {
@@ -72,7 +73,7 @@ class ChunkingSink : public ByteSink {
   Chunk current_;
   uint64_t next_seq_ = 0;
   uint64_t stream_bytes_ = 0;
-  StreamDigest digest_;
+  Xxh128Hasher digest_;
 };
 
 class SendSession {
@@ -131,7 +132,12 @@ class SendSession {
     ChannelParams params;
     params.secret = options_.ticket.secret;
     params.encrypt = options_.ticket.encrypt;
-    return OpenClientChannel(std::move(socket), params, deadline, options_.cancel, &channel_);
+    XFER_RETURN_IF_ERROR(
+        OpenClientChannel(std::move(socket), params, deadline, options_.cancel, &channel_));
+    if (options_.log) {
+      options_.log(LogLevel::kInfo, "connected to " + Where() + " (" + channel_->Describe() + ")");
+    }
+    return Status::Ok();
   }
 
   Status Announce(const SourceSummary& summary) {

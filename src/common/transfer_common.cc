@@ -3,7 +3,6 @@
 #include <pthread.h>
 
 #include <cstdio>
-#include <cstdlib>
 #include <thread>
 
 namespace xfer {
@@ -23,20 +22,6 @@ ScopedSigpipeBlock::~ScopedSigpipeBlock() {
   while (sigtimedwait(&pipe_only, nullptr, &zero) == SIGPIPE) {
   }
   pthread_sigmask(SIG_SETMASK, &old_mask_, nullptr);
-}
-
-StreamDigest::StreamDigest() : state_(XXH3_createState()) {
-  if (state_ == nullptr) std::abort();
-  XXH3_128bits_reset(state_);
-}
-
-StreamDigest::~StreamDigest() { XXH3_freeState(state_); }
-
-void StreamDigest::Update(const void* data, size_t len) { XXH3_128bits_update(state_, data, len); }
-
-Digest128 StreamDigest::Final() const {
-  XXH128_hash_t h = XXH3_128bits_digest(state_);
-  return Digest128{h.high64, h.low64};
 }
 
 std::string DigestHex(const Digest128& digest) {

@@ -2,7 +2,6 @@
 #pragma once
 
 #include <signal.h>
-#include <xxhash.h>
 
 #include <chrono>
 #include <string>
@@ -25,20 +24,6 @@ class ScopedSigpipeBlock {
 
  private:
   sigset_t old_mask_;
-};
-
-// XXH3-128 over a stream of byte ranges.
-class StreamDigest {
- public:
-  StreamDigest();
-  ~StreamDigest();
-  StreamDigest(const StreamDigest&) = delete;
-  StreamDigest& operator=(const StreamDigest&) = delete;
-  void Update(const void* data, size_t len);
-  Digest128 Final() const;
-
- private:
-  XXH3_state_t* state_;
 };
 
 std::string DigestHex(const Digest128& digest);

@@ -33,25 +33,14 @@ int main(int argc, char** argv) {
                "Send data in clear (still authenticated and checksummed); for trusted networks");
   app.add_flag("--overwrite", options.overwrite, "Replace existing DIR/NAME entries");
   app.add_flag("--no-sync", no_sync, "Do not flush the data to disk before reporting success");
-  xfer::cli::AddCommonFlags(&app, &common);
-  app.set_version_flag("--version", xfer::cli::VersionLine(kProgram));
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    int code = app.exit(e);
-    return code == 0 ? xfer::cli::kExitOk : xfer::cli::kExitUsage;
-  }
+  xfer::cli::AddCommonFlags(&app, kProgram, &common);
+  int exit_code = 0;
+  if (!xfer::cli::ParseCommandLine(&app, argc, argv, &exit_code)) return exit_code;
 
   xfer::CancelToken cancel;
-  xfer::cli::CancelOnSignals(&cancel);
+  xfer::cli::ApplyCommonFlags(common, kProgram, &cancel, &options);
   options.encrypt = !no_encrypt;
   options.sync = !no_sync;
-  options.threads = common.threads;
-  options.timeout = std::chrono::seconds(common.timeout_s);
-  options.idle_timeout = std::chrono::seconds(common.idle_timeout_s);
-  options.cancel = &cancel;
-  options.log = xfer::cli::StderrLog(kProgram);
-  if (common.progress) options.progress = xfer::cli::StderrProgress(kProgram);
 
   std::unique_ptr<xfer::Receiver> receiver;
   xfer::Status status = xfer::Receiver::Listen(options, &receiver);

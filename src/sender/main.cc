@@ -69,14 +69,9 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 19));
   app.add_flag("--no-compress", no_compress, "Send the data uncompressed");
   app.add_option("--chunk-size", chunk_size, "Bytes per chunk, 64K to 16M")->default_val("1M");
-  xfer::cli::AddCommonFlags(&app, &common);
-  app.set_version_flag("--version", xfer::cli::VersionLine(kProgram));
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    int code = app.exit(e);
-    return code == 0 ? xfer::cli::kExitOk : xfer::cli::kExitUsage;
-  }
+  xfer::cli::AddCommonFlags(&app, kProgram, &common);
+  int exit_code = 0;
+  if (!xfer::cli::ParseCommandLine(&app, argc, argv, &exit_code)) return exit_code;
   uint64_t chunk_bytes = 0;
   if (!xfer::cli::ParseSize(chunk_size, &chunk_bytes) || chunk_bytes > UINT32_MAX) {
     std::fprintf(stderr, "%s: error: --chunk-size: '%s' is not a size like 1M\n", kProgram,
@@ -85,15 +80,9 @@ int main(int argc, char** argv) {
   }
 
   xfer::CancelToken cancel;
-  xfer::cli::CancelOnSignals(&cancel);
+  xfer::cli::ApplyCommonFlags(common, kProgram, &cancel, &options);
   options.compress = !no_compress;
   options.chunk_size = static_cast<uint32_t>(chunk_bytes);
-  options.threads = common.threads;
-  options.timeout = std::chrono::seconds(common.timeout_s);
-  options.idle_timeout = std::chrono::seconds(common.idle_timeout_s);
-  options.cancel = &cancel;
-  if (common.verbose) options.log = xfer::cli::StderrLog(kProgram);
-  if (common.progress) options.progress = xfer::cli::StderrProgress(kProgram);
 
   std::string ticket_line;
   xfer::Status status = ticket_file.empty()

@@ -1,5 +1,5 @@
-// ContentHasher: the XXH3-128 digest of a regular file's logical content, as the manifest
-// defines it: the bytes a plain read() of the file returns, holes included as zeros.
+// Xxh128Hasher: streaming XXH3-128, for a regular file's logical content as the manifest defines
+// it (the bytes a plain read() returns, holes included as zeros) and for the whole pax stream.
 //
 // The sender hashes what it reads and the receiver what it writes; both use this one class so
 // that a hole, a trailing hole and an empty file digest the same on both sides.
@@ -14,12 +14,12 @@
 
 namespace xfer {
 
-class ContentHasher {
+class Xxh128Hasher {
  public:
-  ContentHasher();
-  ~ContentHasher();
-  ContentHasher(const ContentHasher&) = delete;
-  ContentHasher& operator=(const ContentHasher&) = delete;
+  Xxh128Hasher();
+  ~Xxh128Hasher();
+  Xxh128Hasher(const Xxh128Hasher&) = delete;
+  Xxh128Hasher& operator=(const Xxh128Hasher&) = delete;
 
   // Starts a new file.
   void Reset();

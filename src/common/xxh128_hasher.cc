@@ -1,4 +1,4 @@
-#include "archive_content_hash.h"
+#include "xxh128_hasher.h"
 
 #include <algorithm>
 #include <cstdlib>
@@ -13,20 +13,20 @@ const unsigned char kZeros[kZeroBlock] = {};
 
 }  // namespace
 
-ContentHasher::ContentHasher() : state_(XXH3_createState()) {
+Xxh128Hasher::Xxh128Hasher() : state_(XXH3_createState()) {
   if (state_ == nullptr) std::abort();  // out of memory for a few hundred bytes
   Reset();
 }
 
-ContentHasher::~ContentHasher() { XXH3_freeState(state_); }
+Xxh128Hasher::~Xxh128Hasher() { XXH3_freeState(state_); }
 
-void ContentHasher::Reset() { XXH3_128bits_reset(state_); }
+void Xxh128Hasher::Reset() { XXH3_128bits_reset(state_); }
 
-void ContentHasher::Update(const void* data, size_t len) {
+void Xxh128Hasher::Update(const void* data, size_t len) {
   if (len > 0) XXH3_128bits_update(state_, data, len);
 }
 
-void ContentHasher::UpdateZeros(uint64_t len) {
+void Xxh128Hasher::UpdateZeros(uint64_t len) {
   while (len > 0) {
     size_t n = static_cast<size_t>(std::min<uint64_t>(len, kZeroBlock));
     XXH3_128bits_update(state_, kZeros, n);
@@ -34,7 +34,7 @@ void ContentHasher::UpdateZeros(uint64_t len) {
   }
 }
 
-Digest128 ContentHasher::Finish() const {
+Digest128 Xxh128Hasher::Finish() const {
   XXH128_hash_t hash = XXH3_128bits_digest(state_);
   return Digest128{hash.high64, hash.low64};
 }
