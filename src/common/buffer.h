@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <utility>
 
 namespace xfer {
 
@@ -12,6 +13,18 @@ class Buffer {
   Buffer() = default;
   explicit Buffer(size_t capacity)
       : data_(std::make_unique_for_overwrite<uint8_t[]>(capacity)), capacity_(capacity) {}
+
+  // A moved-from buffer is empty (capacity 0), so it cannot be mistaken for a usable one.
+  Buffer(Buffer&& other) noexcept
+      : data_(std::move(other.data_)),
+        capacity_(std::exchange(other.capacity_, 0)),
+        size_(std::exchange(other.size_, 0)) {}
+  Buffer& operator=(Buffer&& other) noexcept {
+    data_ = std::move(other.data_);
+    capacity_ = std::exchange(other.capacity_, 0);
+    size_ = std::exchange(other.size_, 0);
+    return *this;
+  }
 
   uint8_t* data() { return data_.get(); }
   const uint8_t* data() const { return data_.get(); }

@@ -1,6 +1,6 @@
 #include "chunk_codec.h"
 
-#include <xxhash.h>
+#include "xxhash_dispatch.h"
 #include <zstd_errors.h>
 
 #include <cstdlib>

@@ -49,13 +49,14 @@ Status CompareManifests(const Manifest& sent, const Manifest& written) {
 
 }  // namespace
 
-Status DecodeReceivedFrame(ReceivedFrame& frame) {
+Status DecodeReceivedFrame(ReceivedFrame& frame, BufferPool* pool) {
   const FrameHeader& h = frame.header;
   switch (h.type) {
     case FrameType::kData:
       if (h.flags & kFlagZstd) {
         // Each worker thread keeps its own context; it dies with the thread.
         thread_local ChunkDecompressor decompressor;
+        frame.raw = pool->Take(h.raw_len);
         XFER_RETURN_IF_ERROR(decompressor.Decompress(frame.payload.data(), frame.payload.size(),
                                                      h.raw_len, &frame.raw));
       } else {
@@ -73,9 +74,10 @@ Status DecodeReceivedFrame(ReceivedFrame& frame) {
   }
 }
 
-ReceivedStream::ReceivedStream(OrderedWorkers<ReceivedFrame>* frames, const Hello& hello,
-                               const ExtractCounters* counters, ProgressFn on_progress)
-    : frames_(frames), hello_(hello), counters_(counters), on_progress_(std::move(on_progress)) {}
+ReceivedStream::ReceivedStream(OrderedWorkers<ReceivedFrame>* frames, BufferPool* pool,
+                               const Hello& hello, const ExtractCounters* counters,
+                               ProgressFn on_progress)
+    : frames_(frames), pool_(pool), hello_(hello), counters_(counters), on_progress_(std::move(on_progress)) {}
 
 Status ReceivedStream::NextFrame(ReceivedFrame* frame) {
   if (held_) {
@@ -115,8 +117,10 @@ Status ReceivedStream::Next(const void** data, size_t* len) {
                                        " belongs");
   }
   ++next_data_seq_;
+  pool_->Give(std::move(current_.payload));
+  pool_->Give(std::move(current_.raw));
   current_ = std::move(frame);
-  digest_.Update(current_.raw.data(), current_.raw.size());
+  digest_.AddChunk(current_.header.raw_len, current_.header.checksum);
   stream_bytes_ += current_.raw.size();
   *data = current_.raw.data();
   *len = current_.raw.size();

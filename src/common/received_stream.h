@@ -10,10 +10,10 @@
 
 #include "archive_extractor.h"
 #include "buffer.h"
+#include "buffer_pool.h"
 #include "byte_stream.h"
 #include "ordered_workers.h"
-#include "transfer_common.h"
-#include "xxh128_hasher.h"
+#include "stream_digest.h"
 #include "wire_format.h"
 
 namespace xfer {
@@ -24,15 +24,17 @@ struct ReceivedFrame {
   Buffer raw;      // DATA: the decompressed chunk (or the payload itself when stored raw)
 };
 
-// The per-frame work of the receiver's worker threads: decompress DATA, check XXH3-64 of DATA
-// and MANIFEST payloads, refuse frame types that do not belong in the stream.
-Status DecodeReceivedFrame(ReceivedFrame& frame);
+// The per-frame work of the receiver's worker threads: decompress DATA (into a buffer from
+// pool), check XXH3-64 of DATA and MANIFEST payloads, refuse frame types that do not belong in
+// the stream.
+Status DecodeReceivedFrame(ReceivedFrame& frame, BufferPool* pool);
 
 class ReceivedStream : public ByteSource {
  public:
   using ProgressFn = std::function<void(uint64_t content_bytes_written)>;
 
-  ReceivedStream(OrderedWorkers<ReceivedFrame>* frames, const Hello& hello,
+  // Buffers of consumed chunks go back to pool.
+  ReceivedStream(OrderedWorkers<ReceivedFrame>* frames, BufferPool* pool, const Hello& hello,
                  const ExtractCounters* counters, ProgressFn on_progress);
 
   Status Next(const void** data, size_t* len) override;
@@ -48,6 +50,7 @@ class ReceivedStream : public ByteSource {
   Status NextFrame(ReceivedFrame* frame);
 
   OrderedWorkers<ReceivedFrame>* frames_;
+  BufferPool* pool_;
   const Hello& hello_;
   const ExtractCounters* counters_;
   ProgressFn on_progress_;
@@ -55,7 +58,7 @@ class ReceivedStream : public ByteSource {
   std::optional<ReceivedFrame> held_;  // a non-DATA frame read while the archive still wanted bytes
   uint64_t next_data_seq_ = 0;
   uint64_t stream_bytes_ = 0;
-  Xxh128Hasher digest_;
+  StreamDigest digest_;
 };
 
 }  // namespace xfer

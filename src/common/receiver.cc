@@ -144,11 +144,15 @@ class ReceiveSession {
                                       Deadline::After(options_.idle_timeout), options_.cancel));
 
     int threads = ResolveThreads(options_.threads);
-    OrderedWorkers<ReceivedFrame> workers(threads, 2 * threads + 2, DecodeReceivedFrame);
+    size_t in_flight = 2 * threads + 2;
+    // Payload and raw buffers of every frame inside the pipeline and the one being extracted.
+    BufferPool pool(hello.chunk_size, 2 * in_flight + 4);
+    OrderedWorkers<ReceivedFrame> workers(
+        threads, in_flight, [&pool](ReceivedFrame& frame) { return DecodeReceivedFrame(frame, &pool); });
     CancelToken stop_network;
     Status network_status;
     std::thread network([&] {
-      network_status = ReadFrames(&workers, &stop_network);
+      network_status = ReadFrames(&workers, &pool, &stop_network);
       if (network_status.ok()) {
         workers.Finish();
       } else {
@@ -157,7 +161,7 @@ class ReceiveSession {
     });
 
     ExtractCounters counters;
-    ReceivedStream stream(&workers, hello, &counters, [&](uint64_t done) {
+    ReceivedStream stream(&workers, &pool, hello, &counters, [&](uint64_t done) {
       Progress progress;
       progress.total_bytes = hello.content_bytes;
       progress.done_bytes = done;
@@ -192,9 +196,11 @@ class ReceiveSession {
   }
 
   // Runs on the network thread: the only thread that touches the channel until it returns.
-  Status ReadFrames(OrderedWorkers<ReceivedFrame>* workers, const CancelToken* stop) {
+  Status ReadFrames(OrderedWorkers<ReceivedFrame>* workers, BufferPool* pool,
+                    const CancelToken* stop) {
     while (true) {
       ReceivedFrame frame;
+      frame.payload = pool->Take(0);
       Status status = ReadFrame(channel_.get(), &frame.header, &frame.payload,
                                 Deadline::After(options_.idle_timeout), stop);
       if (status.code() == Code::kCancelled) return status;

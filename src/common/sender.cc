@@ -1,5 +1,5 @@
 // The sending pipeline:
-//   reader thread: WriteArchive -> ChunkingSink (fixed-size chunks, stream digest)
+//   reader thread: WriteArchive -> ChunkingSink (fixed-size chunks from a BufferPool)
 //   -> OrderedWorkers: XXH3-64 + zstd per chunk, on `threads` threads
 //   -> this thread: DATA frames in order, then MANIFEST frames, TRAILER, and the receiver's RESULT.
 #include "xfer/sender.h"
@@ -8,11 +8,12 @@
 #include <thread>
 
 #include "archive_source.h"
+#include "buffer_pool.h"
 #include "chunk_codec.h"
 #include "frame_io.h"
 #include "ordered_workers.h"
+#include "stream_digest.h"
 #include "transfer_common.h"
-#include "xxh128_hasher.h"
 
 namespace xfer {
 
@@ -28,17 +29,16 @@ struct Chunk {
   uint64_t checksum = 0;
 };
 
-// Cuts the pax stream into chunk_size pieces, feeds them to the compressors in order, and
-// digests the whole stream on the way.
+// Cuts the pax stream into chunk_size pieces and feeds them to the compressors in order.
 class ChunkingSink : public ByteSink {
  public:
-  ChunkingSink(uint32_t chunk_size, OrderedWorkers<Chunk>* workers)
-      : chunk_size_(chunk_size), workers_(workers) {}
+  ChunkingSink(uint32_t chunk_size, OrderedWorkers<Chunk>* workers, BufferPool* pool)
+      : chunk_size_(chunk_size), workers_(workers), pool_(pool) {}
 
   Status Write(const void* data, size_t len) override {
     const uint8_t* bytes = static_cast<const uint8_t*>(data);
     while (len > 0) {
-      if (current_.raw.capacity() == 0) current_.raw = Buffer(chunk_size_);
+      if (current_.raw.capacity() == 0) current_.raw = pool_->Take(chunk_size_);
       size_t used = current_.raw.size();
       size_t n = std::min(len, chunk_size_ - used);
       std::memcpy(current_.raw.data() + used, bytes, n);
@@ -54,11 +54,9 @@ class ChunkingSink : public ByteSink {
 
   uint64_t chunks() const { return next_seq_; }
   uint64_t stream_bytes() const { return stream_bytes_; }
-  Digest128 digest() const { return digest_.Finish(); }
 
  private:
   Status Submit() {
-    digest_.Update(current_.raw.data(), current_.raw.size());
     stream_bytes_ += current_.raw.size();
     current_.seq = next_seq_++;
     if (!workers_->Submit(std::move(current_))) {
@@ -70,10 +68,10 @@ class ChunkingSink : public ByteSink {
 
   const size_t chunk_size_;
   OrderedWorkers<Chunk>* workers_;
+  BufferPool* pool_;
   Chunk current_;
   uint64_t next_seq_ = 0;
   uint64_t stream_bytes_ = 0;
-  Xxh128Hasher digest_;
 };
 
 class SendSession {
@@ -103,7 +101,7 @@ class SendSession {
     report->stream_bytes = stream_bytes_;
     report->wire_bytes = channel_->BytesSent() + channel_->BytesReceived();
     report->seconds = pacer_.Seconds();
-    report->stream_digest = DigestHex(stream_digest_);
+    report->stream_digest = DigestHex(stream_digest_.Finish());
     return Status::Ok();
   }
 
@@ -179,22 +177,27 @@ class SendSession {
     return status;
   }
 
-  static Status CompressChunk(Chunk& chunk, ChunkCompressor* compressor, int level) {
+  static Status CompressChunk(Chunk& chunk, ChunkCompressor* compressor, int level,
+                              BufferPool* pool) {
     chunk.checksum = ChunkChecksum(chunk.raw.data(), chunk.raw.size());
     if (level == 0) return Status::Ok();
+    chunk.packed = pool->Take(chunk.raw.size());
     return compressor->Compress(chunk.raw, level, &chunk.packed, &chunk.compressed);
   }
 
   Status Stream(const SourceSummary& summary) {
     int threads = ResolveThreads(options_.threads);
     int level = options_.compress ? options_.level : 0;
-    auto work = [level](Chunk& chunk) {
+    size_t in_flight = 2 * threads + 2;
+    // Raw and packed buffers of every chunk inside the pipeline, plus the one being filled.
+    BufferPool pool(options_.chunk_size, 2 * in_flight + 2);
+    auto work = [level, &pool](Chunk& chunk) {
       // Each worker thread keeps its own zstd context; it dies with the thread.
       thread_local ChunkCompressor compressor;
-      return CompressChunk(chunk, &compressor, level);
+      return CompressChunk(chunk, &compressor, level, &pool);
     };
-    OrderedWorkers<Chunk> workers(threads, 2 * threads + 2, work);
-    ChunkingSink sink(options_.chunk_size, &workers);
+    OrderedWorkers<Chunk> workers(threads, in_flight, work);
+    ChunkingSink sink(options_.chunk_size, &workers, &pool);
     CancelToken stop_reader;
     ArchiveCounters counters;
     Manifest manifest;
@@ -209,7 +212,7 @@ class SendSession {
       }
     });
 
-    Status status = SendChunks(&workers, counters);
+    Status status = SendChunks(&workers, counters, &pool);
     if (!status.ok()) {
       stop_reader.Cancel();
       workers.Abort();
@@ -224,11 +227,11 @@ class SendSession {
                         " files announced, " + std::to_string(manifest.size()) + " read");
     }
     stream_bytes_ = sink.stream_bytes();
-    stream_digest_ = sink.digest();
     return SendManifestAndTrailer(manifest, sink.chunks());
   }
 
-  Status SendChunks(OrderedWorkers<Chunk>* workers, const ArchiveCounters& counters) {
+  Status SendChunks(OrderedWorkers<Chunk>* workers, const ArchiveCounters& counters,
+                    BufferPool* pool) {
     while (true) {
       Status status;
       std::optional<Chunk> chunk = workers->Next(&status);
@@ -242,6 +245,9 @@ class SendSession {
       const Buffer& payload = chunk->compressed ? chunk->packed : chunk->raw;
       header.payload_len = static_cast<uint32_t>(payload.size());
       XFER_RETURN_IF_ERROR(SendFrame(header, payload.data()));
+      stream_digest_.AddChunk(header.raw_len, header.checksum);
+      pool->Give(std::move(chunk->raw));
+      pool->Give(std::move(chunk->packed));
       Progress progress;
       progress.total_bytes = total_bytes_;
       progress.done_bytes = counters.content_bytes_read.load();
@@ -279,7 +285,7 @@ class SendSession {
     trailer.stream_bytes = stream_bytes_;
     trailer.data_frames = data_frames;
     trailer.manifest_records = manifest.size();
-    trailer.stream_digest = stream_digest_;
+    trailer.stream_digest = stream_digest_.Finish();
     return WriteControl(channel_.get(), FrameType::kTrailer, EncodeTrailer(trailer), IdleDeadline(),
                         options_.cancel);
   }
@@ -302,7 +308,7 @@ class SendSession {
   std::unique_ptr<Channel> channel_;
   uint64_t total_bytes_ = 0;
   uint64_t stream_bytes_ = 0;
-  Digest128 stream_digest_;
+  StreamDigest stream_digest_;
 };
 
 }  // namespace

@@ -1,5 +1,7 @@
 #include "xxh128_hasher.h"
 
+#include "xxhash_dispatch.h"
+
 #include <algorithm>
 #include <cstdlib>
 
