@@ -263,6 +263,29 @@ TEST_F(ArchiveExtractorTest, RefusesHardlinkThroughSymlink) {
   ExpectRefused(status, "top/h");
 }
 
+TEST_F(ArchiveExtractorTest, RefusesWritingThroughAHardlinkToASymlink) {
+  // link() does not follow a symlink: the new name is a second symlink to the outside.
+  Status status = Extract(StreamBuilder()
+                              .Dir("top")
+                              .Symlink("top/link", tmp_.Sub("outside"))
+                              .Hardlink("top/alias", "top/link")
+                              .File("top/alias/evil", "x")
+                              .Finish());
+  ExpectRefused(status, "top/alias/evil");
+  EXPECT_FALSE(Exists(tmp_.Sub("outside/evil")));
+}
+
+TEST_F(ArchiveExtractorTest, RefusesWritingThroughASymlinkInANestedDirectory) {
+  Status status = Extract(StreamBuilder()
+                              .Dir("top")
+                              .Dir("top/a")
+                              .Symlink("top/a/link", tmp_.Sub("outside"))
+                              .Dir("top/a/link/b")
+                              .Finish());
+  ExpectRefused(status, "top/a/link/b");
+  EXPECT_FALSE(Exists(tmp_.Sub("outside/b")));
+}
+
 TEST_F(ArchiveExtractorTest, TruncatedArchiveFails) {
   std::string stream =
       StreamBuilder().Dir("top").File("top/big", std::string(200000, 'b')).Finish();

@@ -46,12 +46,15 @@ Status ThroughSymlink(const std::string& rel, const std::string& link) {
 
 }  // namespace
 
-Status DiskPaths::Resolve(const std::string& rel, bool replace_final_symlink, std::string* out,
-                          bool* via_proc) {
+Status DiskPaths::Resolve(const std::string& rel, bool replace_final_symlink, std::string* out) {
   std::string direct = staging_dir_ + "/" + rel;
   if (direct.size() < kDirectNameLimit) {
+    struct stat st;
+    if (replace_final_symlink && lstat(direct.c_str(), &st) == 0 && S_ISLNK(st.st_mode) &&
+        unlink(direct.c_str()) != 0) {
+      return Status::FromErrno(errno, "writing " + EscapeForMessage(rel));
+    }
     *out = std::move(direct);
-    *via_proc = false;
     return Status::Ok();
   }
   std::vector<std::string> components = Components(rel);
@@ -64,7 +67,6 @@ Status DiskPaths::Resolve(const std::string& rel, bool replace_final_symlink, st
     return Status::FromErrno(errno, "writing " + EscapeForMessage(rel));
   }
   *out = "/proc/self/fd/" + std::to_string(parent) + "/" + name;
-  *via_proc = true;
   return Status::Ok();
 }
 

@@ -28,13 +28,10 @@ class DiskPaths {
   explicit DiskPaths(std::string staging_dir) : staging_dir_(std::move(staging_dir)) {}
 
   // Sets *out to the name under which libarchive should create the normalized entry path rel.
-  // *via_proc tells whether it is a /proc/self/fd name: libarchive's symlink check
-  // (ARCHIVE_EXTRACT_SECURE_SYMLINKS) must then be off for the entry, because /proc/self is
-  // itself a symlink; the walk here has already refused symlinks on the way, with Code::kUnsafe.
-  // With replace_final_symlink, a symlink at rel itself is removed first, as libarchive's check
-  // does (a directory entry would otherwise be applied through it).
-  Status Resolve(const std::string& rel, bool replace_final_symlink, std::string* out,
-                 bool* via_proc);
+  // A /proc/self/fd name's walk refuses symlinks on the way, with Code::kUnsafe. With
+  // replace_final_symlink, a symlink at rel itself is removed first (a directory entry would
+  // otherwise be applied through it).
+  Status Resolve(const std::string& rel, bool replace_final_symlink, std::string* out);
 
   // After libarchive refused an entry: the first directory on the way to rel (below the
   // staging directory) that is a symlink, as a path relative to the staging directory.

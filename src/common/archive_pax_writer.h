@@ -34,6 +34,9 @@ class PaxWriter {
   Status WriteHeader(struct archive_entry* entry, const std::string& shown);
   // Writes all of data as the current entry's content (hole bytes are consumed, not written).
   Status WriteData(const void* data, size_t len, const std::string& shown);
+  // The sink's region for reading content in place (ByteSink::WritableRegion): valid for the
+  // next WriteData of that pointer, which libarchive passes straight through without blocking.
+  uint8_t* WritableRegion(size_t* len) { return sink_->WritableRegion(len); }
   Status FinishEntry(const std::string& shown);
   // Writes the end-of-archive marker.
   Status Close();

@@ -58,21 +58,33 @@ Status WriteHole(const FileCopyContext& context, int64_t length, const std::stri
   return Status::Ok();
 }
 
+// Where to read the next piece: straight into the sink's chunk when it has a useful amount of
+// room (the pax writer then passes that pointer through, and nothing is copied), else into the
+// context's own buffer.
+char* ReadTarget(const FileCopyContext& context, size_t* room) {
+  constexpr size_t kMinInPlace = size_t{64} * 1024;
+  uint8_t* region = context.writer->WritableRegion(room);
+  if (region != nullptr && *room >= kMinInPlace) return reinterpret_cast<char*>(region);
+  *room = context.buffer->size();
+  return context.buffer->data();
+}
+
 Status CopyExtent(const FileCopyContext& context, int fd, int64_t offset, int64_t length,
                   const std::string& shown) {
-  std::vector<char>& buffer = *context.buffer;
   int64_t end = offset + length;
   while (offset < end) {
     if (Cancelled(context)) return Status(Code::kCancelled, "cancelled");
-    size_t want = static_cast<size_t>(std::min<int64_t>(end - offset, buffer.size()));
-    ssize_t got = pread(fd, buffer.data(), want, offset);
+    size_t room = 0;
+    char* target = ReadTarget(context, &room);
+    size_t want = static_cast<size_t>(std::min<int64_t>(end - offset, static_cast<int64_t>(room)));
+    ssize_t got = pread(fd, target, want, offset);
     if (got < 0) {
       if (errno == EINTR) continue;
       return Status::FromErrno(errno, "reading " + shown);
     }
     if (got == 0) return ChangedSize(shown);  // the file ends before its stat size
-    context.hasher->Update(buffer.data(), static_cast<size_t>(got));
-    XFER_RETURN_IF_ERROR(context.writer->WriteData(buffer.data(), static_cast<size_t>(got), shown));
+    context.hasher->Update(target, static_cast<size_t>(got));
+    XFER_RETURN_IF_ERROR(context.writer->WriteData(target, static_cast<size_t>(got), shown));
     AddProgress(context, static_cast<uint64_t>(got));
     offset += got;
   }

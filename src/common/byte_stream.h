@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 
 #include "xfer/status.h"
 
@@ -12,6 +13,13 @@ class ByteSink {
  public:
   virtual ~ByteSink() = default;
   virtual Status Write(const void* data, size_t len) = 0;
+  // Optional zero-copy path: where the next bytes of the stream will be stored, and how many fit
+  // there (*len == 0: no such region). A producer may prepare bytes in place and then Write() that
+  // same pointer; the sink then keeps them where they are instead of copying.
+  virtual uint8_t* WritableRegion(size_t* len) {
+    *len = 0;
+    return nullptr;
+  }
 };
 
 class ByteSource {

@@ -64,6 +64,16 @@ class OrderedWorkers {
     done_cv_.notify_all();
   }
 
+  // How many processed items wait at the front, ready for Next() without blocking.
+  size_t ReadyCount() {
+    std::lock_guard lock(mu_);
+    size_t ready = 0;
+    while (ready < slots_.size() && slots_[ready].done) ++ready;
+    return ready;
+  }
+
+  size_t capacity() const { return max_in_flight_; }
+
   // The next item in submission order once processed. nullopt at the end, after Abort, or when the
   // work failed for that item (then *status holds why).
   std::optional<T> Next(Status* status) {

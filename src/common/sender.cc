@@ -7,6 +7,7 @@
 #include <cstring>
 #include <thread>
 
+#include "adaptive_level.h"
 #include "archive_source.h"
 #include "buffer_pool.h"
 #include "chunk_codec.h"
@@ -41,13 +42,20 @@ class ChunkingSink : public ByteSink {
       if (current_.raw.capacity() == 0) current_.raw = pool_->Take(chunk_size_);
       size_t used = current_.raw.size();
       size_t n = std::min(len, chunk_size_ - used);
-      std::memcpy(current_.raw.data() + used, bytes, n);
+      if (bytes != current_.raw.data() + used) std::memcpy(current_.raw.data() + used, bytes, n);
       current_.raw.set_size(used + n);
       bytes += n;
       len -= n;
       if (current_.raw.size() == chunk_size_) XFER_RETURN_IF_ERROR(Submit());
     }
     return Status::Ok();
+  }
+
+  // The rest of the current chunk: file content read straight into it is not copied again.
+  uint8_t* WritableRegion(size_t* len) override {
+    if (current_.raw.capacity() == 0) current_.raw = pool_->Take(chunk_size_);
+    *len = chunk_size_ - current_.raw.size();
+    return current_.raw.data() + current_.raw.size();
   }
 
   Status Flush() { return current_.raw.size() > 0 ? Submit() : Status::Ok(); }
@@ -109,8 +117,8 @@ class SendSession {
   Status ValidateOptions() const {
     if (options_.paths.empty()) return Status(Code::kInvalidArgument, "no paths to send");
     if (options_.host.empty()) return Status(Code::kInvalidArgument, "no receiver host given");
-    if (options_.level < 1 || options_.level > 19) {
-      return Status(Code::kInvalidArgument, "compression level must be from 1 to 19");
+    if (options_.level < 0 || options_.level > 19) {
+      return Status(Code::kInvalidArgument, "compression level must be from 1 to 19 (0: adaptive)");
     }
     if (options_.chunk_size < kMinChunkSize || options_.chunk_size > kMaxChunkSize) {
       return Status(Code::kInvalidArgument, "chunk size must be from 64 KiB to 16 MiB");
@@ -180,20 +188,20 @@ class SendSession {
   static Status CompressChunk(Chunk& chunk, ChunkCompressor* compressor, int level,
                               BufferPool* pool) {
     chunk.checksum = ChunkChecksum(chunk.raw.data(), chunk.raw.size());
-    if (level == 0) return Status::Ok();
+    if (level == 0) return Status::Ok();  // stored raw
     chunk.packed = pool->Take(chunk.raw.size());
     return compressor->Compress(chunk.raw, level, &chunk.packed, &chunk.compressed);
   }
 
   Status Stream(const SourceSummary& summary) {
     int threads = ResolveThreads(options_.threads);
-    int level = options_.compress ? options_.level : 0;
     size_t in_flight = 2 * threads + 2;
     // Raw and packed buffers of every chunk inside the pipeline, plus the one being filled.
     BufferPool pool(options_.chunk_size, 2 * in_flight + 2);
-    auto work = [level, &pool](Chunk& chunk) {
+    auto work = [this, &pool](Chunk& chunk) {
       // Each worker thread keeps its own zstd context; it dies with the thread.
       thread_local ChunkCompressor compressor;
+      int level = options_.compress ? level_.Current() : 0;
       return CompressChunk(chunk, &compressor, level, &pool);
     };
     OrderedWorkers<Chunk> workers(threads, in_flight, work);
@@ -233,6 +241,7 @@ class SendSession {
   Status SendChunks(OrderedWorkers<Chunk>* workers, const ArchiveCounters& counters,
                     BufferPool* pool) {
     while (true) {
+      level_.Observe(workers->ReadyCount(), workers->capacity(), stream_bytes_sent_, Clock::now());
       Status status;
       std::optional<Chunk> chunk = workers->Next(&status);
       if (!chunk) return status;
@@ -246,6 +255,7 @@ class SendSession {
       header.payload_len = static_cast<uint32_t>(payload.size());
       XFER_RETURN_IF_ERROR(SendFrame(header, payload.data()));
       stream_digest_.AddChunk(header.raw_len, header.checksum);
+      stream_bytes_sent_ += header.raw_len;
       pool->Give(std::move(chunk->raw));
       pool->Give(std::move(chunk->packed));
       Progress progress;
@@ -304,10 +314,12 @@ class SendSession {
   }
 
   const SendOptions& options_;
+  AdaptiveLevel level_{options_.level};
   ProgressPacer pacer_;
   std::unique_ptr<Channel> channel_;
   uint64_t total_bytes_ = 0;
   uint64_t stream_bytes_ = 0;
+  uint64_t stream_bytes_sent_ = 0;
   StreamDigest stream_digest_;
 };
 

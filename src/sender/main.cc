@@ -64,8 +64,9 @@ int main(int argc, char** argv) {
   app.add_option("--to", options.host, "Host where xfer-recv listens")->required();
   app.add_option("--ticket-file", ticket_file,
                  "Read the ticket from FILE instead of the first line of stdin");
-  app.add_option("--level", options.level, "zstd compression level, 1 to 19")
-      ->default_val(1)
+  app.add_option("--level", options.level,
+                 "Fixed zstd level, 1 to 19 (default: adapt per chunk, from storing raw when the "
+                 "CPU is the bottleneck up to level 6 when the network is)")
       ->check(CLI::Range(1, 19));
   app.add_flag("--no-compress", no_compress, "Send the data uncompressed");
   app.add_option("--chunk-size", chunk_size, "Bytes per chunk, 64K to 16M")->default_val("1M");
