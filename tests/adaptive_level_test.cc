@@ -46,18 +46,15 @@ TEST(AdaptiveLevel, FullQueueClimbsWhileThroughputImproves) {
   EXPECT_EQ(level.Current(), AdaptiveLevel::kLadder[AdaptiveLevel::kLadderSize - 1]);
 }
 
-TEST(AdaptiveLevel, StepsBackWhenAClimbHurtsThroughput) {
+TEST(AdaptiveLevel, SettlesOnTheLevelWithTheBestThroughput) {
+  // The receiver shares our cores: beyond level 1, compressing harder only slows the transfer.
+  auto rate_at = [](int level) { return level <= 1 ? 1e9 : 5e8; };
   AdaptiveLevel level(0);
   Clock::time_point now{};
   uint64_t sent = 0;
-  Window(&level, 8, 1e9, &now, &sent);  // full: climbs from 1 to 3
-  EXPECT_EQ(level.Current(), 3);
-  Window(&level, 8, 5e8, &now, &sent);  // slower at 3 (e.g. the receiver shares our cores)
-  EXPECT_EQ(level.Current(), 1);
-  for (int i = 0; i < AdaptiveLevel::kRestWindows - 1; ++i) {
-    Window(&level, 8, 1e9, &now, &sent);
-    EXPECT_EQ(level.Current(), 1) << "rests before probing again";
-  }
+  for (int i = 0; i < 20; ++i) Window(&level, 8, rate_at(level.Current()), &now, &sent);
+  EXPECT_LE(level.Current(), 1);
+  EXPECT_NE(level.Current(), 0) << "store raw is no faster here and sends more";
 }
 
 }  // namespace

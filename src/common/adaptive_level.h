@@ -4,9 +4,12 @@
 // for it, and how many raw bytes it has sent. Every window of chunks:
 // - the queue ran dry (the network thread waited for chunks): the CPU is the bottleneck, so the
 //   level drops, down to storing chunks raw;
-// - the queue stayed full (chunks waited for the socket): downstream is the bottleneck, so the
-//   level climbs while raw throughput improves, and steps back (and rests a while) when a climb
-//   made it worse, e.g. when the receiver shares this host's cores.
+// - the queue stayed full (chunks waited for the socket): downstream is the bottleneck. The next
+//   level up is tried if it has not been lately; otherwise the level goes to whichever level has
+//   shown the best raw throughput (a smoothed figure per level, since single windows are noisy;
+//   the lower level wins ties within 5%). So it climbs on a slow link and settles low when the
+//   receiver shares this host's cores. Every kRetryWindows the estimate above is forgotten, so
+//   a change in the data or the link is noticed.
 // (zstd's own --adapt stalls with several workers; one decision per window on our queue does not.)
 #pragma once
 
@@ -25,8 +28,8 @@ class AdaptiveLevel {
   // Level 0 means "store raw". Negative levels are zstd's fast modes.
   static constexpr int kLadder[] = {0, -5, -1, 1, 3, 6};
   static constexpr int kLadderSize = sizeof kLadder / sizeof kLadder[0];
-  static constexpr int kWindow = 16;   // chunks per decision
-  static constexpr int kRestWindows = 8;  // after a climb that hurt
+  static constexpr int kWindow = 16;        // chunks per decision
+  static constexpr int kRetryWindows = 16;  // windows before the level above is tried again
 
   // fixed_level != 0 pins the level (1 to 19) and disables adaptation; 0 adapts along kLadder,
   // starting at level 1.
@@ -59,39 +62,41 @@ class AdaptiveLevel {
   static constexpr int kStart = 3;  // level 1
 
   void Decide(double rate) {
-    bool climbed = last_step_ > 0;
-    last_step_ = 0;
-    if (rest_ > 0) --rest_;
+    double& mine = rate_[index_];
+    mine = mine == 0 ? rate : 0.7 * mine + 0.3 * rate;
+    if (++windows_here_ % kRetryWindows == 0 && index_ + 1 < kLadderSize) rate_[index_ + 1] = 0;
+    int before = index_;
     if (dry_ >= kWindow / 2) {
-      Step(-1);
+      index_ = std::max(index_ - 1, 0);
     } else if (full_ >= kWindow * 3 / 4) {
-      if (climbed && rate < previous_rate_ * 0.97) {
-        Step(-1);
-        rest_ = kRestWindows;
-      } else if (rest_ == 0) {
-        Step(+1);
+      if (index_ + 1 < kLadderSize && rate_[index_ + 1] == 0) {
+        ++index_;
+      } else {
+        index_ = BestTried();
       }
     }
-    previous_rate_ = rate;
+    if (index_ != before) windows_here_ = 0;
   }
 
-  void Step(int direction) {
-    int next = std::clamp(index_ + direction, 0, kLadderSize - 1);
-    last_step_ = next - index_;
-    index_ = next;
+  int BestTried() const {
+    int best = index_;
+    for (int i = 0; i < kLadderSize; ++i) {
+      bool better = i < best ? rate_[i] * 1.05 >= rate_[best] : rate_[i] > rate_[best] * 1.05;
+      if (rate_[i] > 0 && better) best = i;
+    }
+    return best;
   }
 
   const bool fixed_;
   std::atomic<int> level_{0};
   int index_ = kStart;
-  int last_step_ = 0;
-  int rest_ = 0;
+  double rate_[kLadderSize] = {};  // smoothed raw bytes/s seen at each level; 0: not tried yet
+  int windows_here_ = 0;
   int seen_ = 0;
   int dry_ = 0;
   int full_ = 0;
   Clock::time_point window_start_;
   uint64_t window_bytes_ = 0;
-  double previous_rate_ = 0;
 };
 
 }  // namespace xfer
