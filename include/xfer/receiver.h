@@ -21,7 +21,7 @@ struct ReceiveOptions {
   bool encrypt = true;            // false: authenticated and checksummed, but in clear
   bool overwrite = false;         // replace existing dest_dir/NAME entries
   bool sync = true;               // make the data durable before committing
-  int threads = 0;                // decompression threads; 0: one per core
+  int threads = 0;                // decompression threads; 0: the idle cores
   std::chrono::seconds timeout{300};      // waiting for the sender to connect
   std::chrono::seconds idle_timeout{60};  // longest silence of the sender while streaming
   std::chrono::milliseconds progress_interval{1000};

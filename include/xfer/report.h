@@ -31,9 +31,11 @@ struct Report {
   uint64_t stream_bytes = 0;   // the raw pax stream (headers included)
   uint64_t wire_bytes = 0;     // bytes that crossed the socket, both directions
   double seconds = 0;
+  int threads = 0;             // (de)compression threads used
   std::string stream_digest;   // XXH3-128 of the stream, 32 hex digits
 
-  // One JSON object on one line: files, bytes, wire_bytes, ratio, seconds, throughput, digest.
+  // One JSON object on one line: files, bytes, wire_bytes, ratio, seconds, throughput, threads,
+  // digest.
   std::string ToJson() const;
 };
 

@@ -19,8 +19,8 @@ struct SendOptions {
   Ticket ticket;                    // what the receiver printed
   std::vector<std::string> paths;   // files or directories, each sent under its basename
   bool compress = true;
-  int level = 1;                    // zstd level, 1 to 19
-  int threads = 0;                  // compression threads; 0: one per core
+  int level = 0;                    // zstd level 1 to 19, or 0: adapt per chunk to the bottleneck
+  int threads = 0;                  // compression threads; 0: the idle cores
   uint32_t chunk_size = 1 << 20;    // bytes of pax stream per frame, 64 KiB to 16 MiB
   std::chrono::seconds timeout{300};       // connecting, and waiting for the receiver's verdict
   std::chrono::seconds idle_timeout{60};   // longest silence of the receiver while streaming

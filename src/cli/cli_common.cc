@@ -44,7 +44,8 @@ void AddCommonFlags(CLI::App* app, std::string_view program, CommonFlags* flags)
       ->default_val(60)
       ->check(CLI::Range(1, 86400));
   app->add_option("--threads", flags->threads,
-                  "Threads that compress (sender) or decompress (receiver); 0: one per core")
+                  "Threads that compress (sender) or decompress (receiver); 0: the idle cores "
+                  "(cores minus the 1-minute load average, at least 1)")
       ->default_val(0)
       ->check(CLI::Range(0, 256));
   app->add_flag("--progress", flags->progress, "Show progress on stderr");

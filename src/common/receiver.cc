@@ -144,6 +144,7 @@ class ReceiveSession {
                                       Deadline::After(options_.idle_timeout), options_.cancel));
 
     int threads = ResolveThreads(options_.threads);
+    report->threads = threads;
     size_t in_flight = 2 * threads + 2;
     // Payload and raw buffers of every frame inside the pipeline and the one being extracted.
     BufferPool pool(hello.chunk_size, 2 * in_flight + 4);

@@ -109,6 +109,7 @@ class SendSession {
     report->stream_bytes = stream_bytes_;
     report->wire_bytes = channel_->BytesSent() + channel_->BytesReceived();
     report->seconds = pacer_.Seconds();
+    report->threads = threads_;
     report->stream_digest = DigestHex(stream_digest_.Finish());
     return Status::Ok();
   }
@@ -195,6 +196,7 @@ class SendSession {
 
   Status Stream(const SourceSummary& summary) {
     int threads = ResolveThreads(options_.threads);
+    threads_ = threads;
     size_t in_flight = 2 * threads + 2;
     // Raw and packed buffers of every chunk inside the pipeline, plus the one being filled.
     BufferPool pool(options_.chunk_size, 2 * in_flight + 2);
@@ -320,6 +322,7 @@ class SendSession {
   uint64_t total_bytes_ = 0;
   uint64_t stream_bytes_ = 0;
   uint64_t stream_bytes_sent_ = 0;
+  int threads_ = 0;
   StreamDigest stream_digest_;
 };
 

@@ -1,6 +1,9 @@
 #include "transfer_common.h"
 
 #include <pthread.h>
+#include <stdlib.h>
+
+#include <algorithm>
 
 #include <cstdio>
 #include <thread>
@@ -34,7 +37,13 @@ std::string DigestHex(const Digest128& digest) {
 int ResolveThreads(int requested) {
   if (requested > 0) return requested;
   unsigned cores = std::thread::hardware_concurrency();
-  return cores > 0 ? static_cast<int>(cores) : 1;
+  double load[1] = {0};
+  if (getloadavg(load, 1) != 1) load[0] = 0;
+  return IdleCores(cores > 0 ? static_cast<int>(cores) : 1, load[0]);
+}
+
+int IdleCores(int cores, double load_average) {
+  return std::max(1, cores - static_cast<int>(load_average + 0.5));
 }
 
 }  // namespace xfer

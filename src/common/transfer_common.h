@@ -50,7 +50,10 @@ class ProgressPacer {
   Clock::time_point next_;
 };
 
-// Number of worker threads for "0 means one per core".
+// Number of worker threads: requested when > 0; else the idle cores (IdleCores of this host's
+// cores and 1-minute load average), so a copy does not starve the database serving beside it.
 int ResolveThreads(int requested);
+// cores minus the load average (rounded), at least 1.
+int IdleCores(int cores, double load_average);
 
 }  // namespace xfer
