@@ -104,20 +104,4 @@ Status DiskPaths::OpenParent(const std::vector<std::string>& components, int* fd
   return Status::Ok();
 }
 
-bool DiskPaths::FindSymlinkOnPath(const std::string& rel, std::string* link) const {
-  std::vector<std::string> components = Components(rel);
-  UniqueFd dir(open(staging_dir_.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-  for (size_t i = 0; dir.valid() && i + 1 < components.size(); ++i) {
-    struct stat st;
-    if (fstatat(dir.get(), components[i].c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return false;
-    if (S_ISLNK(st.st_mode)) {
-      *link = Join(components, i + 1);
-      return true;
-    }
-    dir.reset(
-        openat(dir.get(), components[i].c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-  }
-  return false;
-}
-
 }  // namespace xfer

@@ -33,9 +33,6 @@ class DiskPaths {
   // otherwise be applied through it).
   Status Resolve(const std::string& rel, bool replace_final_symlink, std::string* out);
 
-  // After libarchive refused an entry: the first directory on the way to rel (below the
-  // staging directory) that is a symlink, as a path relative to the staging directory.
-  bool FindSymlinkOnPath(const std::string& rel, std::string* link) const;
 
  private:
   // Opens the parent directory of rel (creating missing directories) and returns its descriptor

@@ -196,9 +196,7 @@ class Extractor {
     }
 
     if (archive_write_header(disk_.get(), entry) != ARCHIVE_OK) {
-      std::vector<std::string> check{rel};
-      if (raw_target != nullptr) check.push_back(target);
-      return WriteFailure("writing " + shown, check);
+      return WriteFailure("writing " + shown);
     }
     if (archive_entry_filetype(entry) == AE_IFREG && raw_target == nullptr) {
       XFER_RETURN_IF_ERROR(CopyData(entry, rel, shown));
@@ -206,7 +204,7 @@ class Extractor {
     // Ownership, modes, times, xattrs and ACLs are applied here; so are errors like ENOSPC from
     // the last writes.
     if (archive_write_finish_entry(disk_.get()) != ARCHIVE_OK) {
-      return WriteFailure("writing " + shown, {rel});
+      return WriteFailure("writing " + shown);
     }
     symlinks_.Written(rel, archive_entry_filetype(entry) == AE_IFLNK, target);
     if (counters_ != nullptr) counters_->entries_written.fetch_add(1, std::memory_order_relaxed);
@@ -233,7 +231,7 @@ class Extractor {
       hasher_.UpdateZeros(static_cast<uint64_t>(offset - position));
       hasher_.Update(block, len);
       if (archive_write_data_block(disk_.get(), block, len, offset) < 0) {
-        return WriteFailure("writing " + shown, {rel});
+        return WriteFailure("writing " + shown);
       }
       AddProgress(offset + static_cast<int64_t>(len) - position);
       position = offset + static_cast<int64_t>(len);
@@ -263,19 +261,7 @@ class Extractor {
     return Status(Code::kProtocol, context + ": " + (message ? message : "malformed archive"));
   }
 
-  // paths_to_check: the entry path (and hardlink target) to look at for a symlink on the way,
-  // which is why libarchive refuses an entry under ARCHIVE_EXTRACT_SECURE_SYMLINKS (it sets no
-  // errno to tell).
-  Status WriteFailure(const std::string& context,
-                      const std::vector<std::string>& paths_to_check = {}) const {
-    std::string link;
-    for (const std::string& rel : paths_to_check) {
-      if (paths_.FindSymlinkOnPath(rel, &link)) {
-        return Status(Code::kUnsafe, "refusing entry '" + last_entry_ +
-                                         "': it would be written through the symlink '" +
-                                         EscapeForMessage(link) + "'");
-      }
-    }
+  Status WriteFailure(const std::string& context) const {
     int err = archive_errno(disk_.get());
     if (err == ENOSPC || err == EDQUOT) return Status::FromErrno(err, context);
     const char* message = archive_error_string(disk_.get());

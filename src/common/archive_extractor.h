@@ -3,7 +3,7 @@
 // Whatever the stream says, nothing is written outside the staging directory: absolute paths,
 // `..` components, entries outside the announced top-level names, hardlinks pointing outside, and
 // writing through a symlink are refused (our own checks, plus libarchive's
-// ARCHIVE_EXTRACT_SECURE_SYMLINKS / SECURE_NODOTDOT). Metadata is restored as `tar -xp
+// ARCHIVE_EXTRACT_SECURE_NODOTDOT; see archive_extractor.cc for why not SECURE_SYMLINKS). Metadata is restored as `tar -xp
 // --xattrs --acls --numeric-owner` would as root, holes stay holes, directory mtimes are set last.
 #pragma once
 
