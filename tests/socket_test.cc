@@ -182,3 +182,20 @@ TEST(SocketTest, JoinHostPortBracketsIpv6) {
 
 }  // namespace
 }  // namespace xfer
+
+namespace xfer {
+namespace {
+
+TEST(PeerIsLocalTest, LoopbackPeerIsLocal) {
+  Socket listener;
+  uint16_t port = 0;
+  ASSERT_TRUE(ListenTcp("127.0.0.1", 0, &listener, &port).ok());
+  Socket client;
+  Deadline deadline = Deadline::After(std::chrono::seconds(10));
+  ASSERT_TRUE(ConnectTcp("127.0.0.1", port, deadline, nullptr, &client).ok());
+  EXPECT_TRUE(PeerIsLocal(client.fd()));
+  EXPECT_FALSE(PeerIsLocal(listener.fd())) << "a listening socket has no peer";
+}
+
+}  // namespace
+}  // namespace xfer

@@ -97,8 +97,10 @@ Status CopyFileContent(const FileCopyContext& context, int fd, struct archive_en
                        const std::string& shown, Digest128* digest) {
   const int64_t size = archive_entry_size(entry);
   context.hasher->Reset();
-  // Only a hint: a larger kernel readahead window for files read front to back.
-  (void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+  // Only a hint: a larger kernel readahead window for files read front to back. A small file is
+  // read in one call anyway, and the system call would cost more than it saves.
+  constexpr int64_t kAdviseFrom = int64_t{1} << 20;
+  if (size >= kAdviseFrom) (void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 
   // The pax writer emits a sparse file's map with the first data write: a file that is all hole
   // gets no other write, and without this one its entry would hold zeros instead of the map.

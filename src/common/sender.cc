@@ -5,6 +5,7 @@
 #include "xfer/sender.h"
 
 #include <cstring>
+#include <optional>
 #include <thread>
 
 #include "adaptive_level.h"
@@ -136,6 +137,7 @@ class SendSession {
     Socket socket;
     XFER_RETURN_IF_ERROR(
         ConnectTcp(options_.host, options_.ticket.port, deadline, options_.cancel, &socket));
+    level_.emplace(options_.level, PeerIsLocal(socket.fd()));
     ChannelParams params;
     params.secret = options_.ticket.secret;
     params.encrypt = options_.ticket.encrypt;
@@ -203,7 +205,7 @@ class SendSession {
     auto work = [this, &pool](Chunk& chunk) {
       // Each worker thread keeps its own zstd context; it dies with the thread.
       thread_local ChunkCompressor compressor;
-      int level = options_.compress ? level_.Current() : 0;
+      int level = options_.compress ? level_->Current() : 0;
       return CompressChunk(chunk, &compressor, level, &pool);
     };
     OrderedWorkers<Chunk> workers(threads, in_flight, work);
@@ -243,7 +245,7 @@ class SendSession {
   Status SendChunks(OrderedWorkers<Chunk>* workers, const ArchiveCounters& counters,
                     BufferPool* pool) {
     while (true) {
-      level_.Observe(workers->ReadyCount(), workers->capacity(), stream_bytes_sent_, Clock::now());
+      level_->Observe(workers->ReadyCount(), workers->capacity());
       Status status;
       std::optional<Chunk> chunk = workers->Next(&status);
       if (!chunk) return status;
@@ -257,7 +259,6 @@ class SendSession {
       header.payload_len = static_cast<uint32_t>(payload.size());
       XFER_RETURN_IF_ERROR(SendFrame(header, payload.data()));
       stream_digest_.AddChunk(header.raw_len, header.checksum);
-      stream_bytes_sent_ += header.raw_len;
       pool->Give(std::move(chunk->raw));
       pool->Give(std::move(chunk->packed));
       Progress progress;
@@ -316,12 +317,11 @@ class SendSession {
   }
 
   const SendOptions& options_;
-  AdaptiveLevel level_{options_.level};
+  std::optional<AdaptiveLevel> level_;  // set once connected: it depends on where the peer is
   ProgressPacer pacer_;
   std::unique_ptr<Channel> channel_;
   uint64_t total_bytes_ = 0;
   uint64_t stream_bytes_ = 0;
-  uint64_t stream_bytes_sent_ = 0;
   int threads_ = 0;
   StreamDigest stream_digest_;
 };

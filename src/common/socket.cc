@@ -279,4 +279,26 @@ Status WaitFd(int fd, short events, Deadline deadline, const CancelToken* cancel
   }
 }
 
+bool PeerIsLocal(int fd) {
+  sockaddr_storage local{}, peer{};
+  socklen_t local_len = sizeof local, peer_len = sizeof peer;
+  if (getsockname(fd, reinterpret_cast<sockaddr*>(&local), &local_len) != 0 ||
+      getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &peer_len) != 0) {
+    return false;
+  }
+  if (peer.ss_family == AF_INET) {
+    const auto& p = reinterpret_cast<const sockaddr_in&>(peer);
+    const auto& l = reinterpret_cast<const sockaddr_in&>(local);
+    return (ntohl(p.sin_addr.s_addr) >> 24) == 127 || p.sin_addr.s_addr == l.sin_addr.s_addr;
+  }
+  if (peer.ss_family == AF_INET6) {
+    const auto& p = reinterpret_cast<const sockaddr_in6&>(peer);
+    const auto& l = reinterpret_cast<const sockaddr_in6&>(local);
+    if (IN6_IS_ADDR_LOOPBACK(&p.sin6_addr)) return true;
+    if (IN6_IS_ADDR_V4MAPPED(&p.sin6_addr) && p.sin6_addr.s6_addr[12] == 127) return true;
+    return std::memcmp(&p.sin6_addr, &l.sin6_addr, sizeof p.sin6_addr) == 0;
+  }
+  return false;
+}
+
 }  // namespace xfer

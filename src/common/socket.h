@@ -55,4 +55,8 @@ std::string JoinHostPort(const std::string& host, uint16_t port);
 // when the deadline passes or the token fires first. *revents gets what poll reported.
 Status WaitFd(int fd, short events, Deadline deadline, const CancelToken* cancel, short* revents);
 
+// True when the connected socket's peer is on this host: a loopback address, or the same
+// address as our end.
+bool PeerIsLocal(int fd);
+
 }  // namespace xfer

@@ -65,8 +65,9 @@ int main(int argc, char** argv) {
   app.add_option("--ticket-file", ticket_file,
                  "Read the ticket from FILE instead of the first line of stdin");
   app.add_option("--level", options.level,
-                 "Fixed zstd level, 1 to 19 (default: adapt per chunk, from storing raw when the "
-                 "CPU is the bottleneck up to level 6 when the network is)")
+                 "Fixed zstd level, 1 to 19 (default: adapt per window of chunks, from storing raw "
+                 "when the CPU is the bottleneck up to level 1 when the network is; raw when the "
+                 "receiver is on this host)")
       ->check(CLI::Range(1, 19));
   app.add_flag("--no-compress", no_compress, "Send the data uncompressed");
   app.add_option("--chunk-size", chunk_size, "Bytes per chunk, 64K to 16M")->default_val("1M");
