@@ -12,6 +12,7 @@
 #include <cstring>
 #include <random>
 #include <string>
+#include <functional>
 #include <thread>
 #include <vector>
 
@@ -210,16 +211,25 @@ TEST_P(ChannelTest, ServerTimesOutOnSilentClient) {
   EXPECT_EQ(ends.server_status.code(), Code::kTimeout) << ends.server_status.message();
 }
 
+// Starts a client write of far more than socket buffers hold, to a server that never reads (so
+// the write blocks), then has the server send one byte "E". after_speaking runs before the
+// writer is joined.
+Status BlockedWriteInterruptedByPeer(Ends* ends, const std::function<void()>& after_speaking) {
+  std::vector<uint8_t> big(128 << 20);
+  Status write_status;
+  std::thread writer([&] {
+    write_status = ends->client->WriteAll(big.data(), big.size(), Soon(), nullptr, true);
+  });
+  EXPECT_TRUE(ends->server->WriteAll("E", 1, Soon(), nullptr).ok());
+  after_speaking();
+  writer.join();
+  return write_status;
+}
+
 TEST_P(ChannelTest, BlockedWriterYieldsWhenPeerSpeaks) {
   Ends ends = Open(Good(), Good());
   ASSERT_TRUE(ends.client_status.ok() && ends.server_status.ok());
-  // Far more than socket buffers hold, with a server that never reads: the write must block.
-  std::vector<uint8_t> big(128 << 20);
-  Status write_status;
-  std::thread writer(
-      [&] { write_status = ends.client->WriteAll(big.data(), big.size(), Soon(), nullptr, true); });
-  ASSERT_TRUE(ends.server->WriteAll("E", 1, Soon(), nullptr).ok());
-  writer.join();
+  Status write_status = BlockedWriteInterruptedByPeer(&ends, [] {});
   EXPECT_EQ(write_status.code(), Code::kPeerFailed) << write_status.message();
   char got = 0;
   ASSERT_TRUE(ends.client->ReadExact(&got, 1, Soon(), nullptr).ok());
@@ -231,13 +241,9 @@ TEST_P(ChannelTest, BlockedWriterYieldsWhenPeerSpeaks) {
 TEST_P(ChannelTest, WriterYieldsAndCanReadWhenPeerSpeaksAndHangsUp) {
   Ends ends = Open(Good(), Good());
   ASSERT_TRUE(ends.client_status.ok() && ends.server_status.ok());
-  std::vector<uint8_t> big(128 << 20);
-  Status write_status;
-  std::thread writer(
-      [&] { write_status = ends.client->WriteAll(big.data(), big.size(), Soon(), nullptr, true); });
-  ASSERT_TRUE(ends.server->WriteAll("E", 1, Soon(), nullptr).ok());
-  ends.server.reset();  // closes with unread data: the writer's socket gets a reset
-  writer.join();
+  Status write_status = BlockedWriteInterruptedByPeer(&ends, [&] {
+    ends.server.reset();  // closes with unread data: the writer's socket gets a reset
+  });
   EXPECT_EQ(write_status.code(), Code::kPeerFailed) << write_status.message();
   char got = 0;
   Status read_status = ends.client->ReadExact(&got, 1, Soon(), nullptr);
