@@ -2,7 +2,7 @@
 # Installs what xfer needs to build and test on Debian 12 (as root, or through sudo).
 set -euo pipefail
 packages=(build-essential cmake pkg-config
-  libarchive-dev libzstd-dev libssl-dev libxxhash-dev libcli11-dev googletest
+  libarchive-dev libzstd-dev libssl-dev libxxhash-dev libcli11-dev googletest libgtest-dev
   acl attr)
 missing=()
 for p in "${packages[@]}"; do
