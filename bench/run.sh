@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The xfer benchmark: xfer against the pipelines it replaces, side by side. See bench/README.md.
 #
-#   sudo bench/run.sh [--quick] [--datasets db,small,big] [--scenarios loopback,1g,10g]
+#   sudo bench/run.sh [--quick] [--datasets db,small,big,db2,db4] [--scenarios loopback,1g,10g]
 #                     [--reps N] [--contenders a,b,...] [--xfer-threads N] [--workdir DIR]
 #                     [--xfer-bin DIR] [--out DIR] [--name NAME] [--no-install] [--no-build]
 #
@@ -15,6 +15,7 @@ command="sudo bench/run.sh $*"   # recorded in the results as given
 bench_dir=$(cd "$(dirname "$0")" && pwd)
 repo=$(dirname "$bench_dir")
 xfer_bin=/tmp/bench-build
+workdir=/dev/shm/xfer-bench
 install=1 build=1
 runner_args=()
 
@@ -23,6 +24,7 @@ while [ $# -gt 0 ]; do
     --no-install) install=0 ;;
     --no-build) build=0 ;;
     --xfer-bin) xfer_bin=$2; runner_args+=("$1" "$2"); shift ;;
+    --workdir) workdir=$2; runner_args+=("$1" "$2"); shift ;;
     -h|--help) sed -n '2,11p' "$0"; exec /usr/bin/python3 "$bench_dir/harness/main.py" --help ;;
     *) runner_args+=("$1") ;;
   esac
@@ -44,6 +46,9 @@ cleanup() {
     timeout 30 tail --pid="$runner_pid" -f /dev/null || kill -KILL "$runner_pid" 2>/dev/null || true
   fi
   "$bench_dir/netns.sh" down || true
+  # Copies are RAM on tmpfs: a received copy, or the N copies of a dbN dataset, of a run
+  # that was killed hard must not stay behind (cached datasets do stay).
+  rm -rf "$workdir/scaled" "$workdir"/runs/*/*/dst
 }
 trap cleanup EXIT
 trap 'exit 130' INT

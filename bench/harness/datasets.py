@@ -8,11 +8,20 @@ A dataset directory is complete when its `.complete` marker holds the parameters
 built with; anything else (a missing marker, other parameters, a half-built directory
 from an interrupted run) is rebuilt from scratch. --quick selects smaller parameters,
 kept in a separate directory (NAME-quick) so both can stay cached.
+
+  dbN    (db2 ... db8) N full copies of db, for the linearity runs: WORKDIR/scaled/dbN/
+         sqldata-xN/copy1 ... copyN, each `cp -a` of db's sqldata (own inodes, holes kept;
+         hardlinks would travel as links, not as data). Not cached: built just before its
+         runs and deleted right after (scaled_copy), because N copies plus one received copy
+         is 2 x N x 1.2 GB of RAM on tmpfs. check_room refuses up front when that won't fit.
 """
 
+import contextlib
 import json
 import os
+import re
 import shutil
+import stat
 import subprocess
 import sys
 import time
@@ -26,6 +35,21 @@ SPECS = {
     "small": {"payload": "tree", "full": {"files": 100000}, "quick": {"files": 10000}},
     "big": {"payload": "bigdir", "full": {"mib": 4096}, "quick": {"mib": 512}},
 }
+
+
+SCALED = re.compile(r"db([2-8])$")
+# Left free for everyone else on the machine while a scaled dataset and its copy exist.
+SPARE_BYTES = 2 << 30
+
+
+def scale_of(name):
+    """N for a scaled name dbN, else None."""
+    m = SCALED.match(name)
+    return int(m.group(1)) if m else None
+
+
+def known(name):
+    return name in SPECS or scale_of(name) is not None
 
 
 class Dataset:
@@ -82,3 +106,59 @@ def ensure(name, quick, workdir, log):
     os.rename(building, root)
     log(f"dataset {name} ready in {time.monotonic() - t0:.0f} s")
     return Dataset(name, root, spec["payload"], params)
+
+
+def _tree_bytes(path):
+    """Sum of regular file sizes under path (apparent sizes: tar writes holes out as zeros)."""
+    total = 0
+    for d, _, files in os.walk(path):
+        for f in files:
+            st = os.lstat(os.path.join(d, f))
+            if stat.S_ISREG(st.st_mode):
+                total += st.st_size
+    return total
+
+
+def _free_bytes(workdir):
+    """What tmpfs can still hold: the smaller of MemAvailable and the filesystem's free space."""
+    with open("/proc/meminfo") as f:
+        avail = next(int(line.split()[1]) * 1024 for line in f if line.startswith("MemAvailable:"))
+    st = os.statvfs(workdir)
+    return min(avail, st.f_bavail * st.f_frsize)
+
+
+def check_room(name, base, workdir):
+    """Exits with a clear message unless N copies of base plus one received copy of them
+    (and SPARE_BYTES) fit in memory now."""
+    n = scale_of(name)
+    need = 2 * n * _tree_bytes(base.path) + SPARE_BYTES
+    free = _free_bytes(workdir)
+    if free < need:
+        raise SystemExit(
+            f"not enough memory for dataset {name}: it needs {need / 2**30:.1f} GiB free "
+            f"({n} copies of {base.path} on tmpfs, one received copy of them, "
+            f"{SPARE_BYTES >> 30} GiB to spare) and only {free / 2**30:.1f} GiB is "
+            f"(MemAvailable / free space of {workdir}). Use a smaller N or free memory.")
+
+
+@contextlib.contextmanager
+def scaled_copy(name, base, workdir, log):
+    """Dataset dbN, N copies of base, for the duration of the with block; always deleted."""
+    n = scale_of(name)
+    check_room(name, base, workdir)
+    root = os.path.join(workdir, "scaled", name)
+    payload = f"{base.payload}-x{n}"
+    shutil.rmtree(root, ignore_errors=True)  # a leftover of a run killed hard
+    try:
+        log(f"preparing dataset {name}: {n} copies of {base.path} (cp -a), deleted after its runs")
+        for i in range(1, n + 1):
+            dst = os.path.join(root, payload, f"copy{i}")
+            os.makedirs(os.path.dirname(dst), exist_ok=True)
+            subprocess.run(["cp", "-a", base.path, dst], check=True, timeout=1800)
+        ds = Dataset(name, root, payload, {"copies": n, "of": base.path})
+        log(f"hashing {name} for the copy checks")
+        ds.describe()
+        yield ds
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+        log(f"deleted dataset {name}")

@@ -1,14 +1,16 @@
 #!/usr/bin/python3
 """The benchmark runner (started by bench/run.sh, which installs and builds first).
 
-For each scenario: bring up its namespaces; for each dataset, for each repetition, run
+For each scenario: bring up its namespaces; for each repetition, for each dataset, run
 every contender once plus one iperf3 measurement, in round-robin order shifted by one
 each repetition so each contender in turn goes first (a slow drift of the machine's
-load then spreads over all of them);
+load then spreads over all contenders, and over all datasets: every repetition runs each
+dataset in turn, so no size, db2 say, is measured only early or only late);
 check every copy; then write bench/results/<date>.{json,md,png}.
 """
 
 import argparse
+import contextlib
 import datetime
 import json
 import os
@@ -21,6 +23,7 @@ import time
 import ceiling
 import datasets as ds
 import report
+import scaling
 import summary
 import treecheck
 from contenders import BY_NAME, CONTENDERS
@@ -44,6 +47,7 @@ class Bench:
         self.xfer_bin = args.xfer_bin
         self.xfer_threads = args.xfer_threads
         self.timeout_scale = args.timeout_scale
+        self.prewarm = args.prewarm
         self.ssh = SshSetup(self.workdir)
         self._port = 20000
         self._run = 0
@@ -75,7 +79,9 @@ def parse_args(argv):
     p.add_argument("--quick", action="store_true",
                    help="scaled-down datasets (db 4x100k rows, 10k small files, 512 MiB big), "
                         "2 reps, 2 s iperf3: a smoke run")
-    p.add_argument("--datasets", default="db,small,big")
+    p.add_argument("--datasets", default="db,small,big",
+                   help="any of db, small, big, and dbN (N = 2..8: N copies of db, built "
+                        "before its runs and deleted after; for linearity: db,db2,db4)")
     p.add_argument("--scenarios", default="loopback,1g,10g")
     p.add_argument("--contenders", default=",".join(c.name for c in CONTENDERS))
     p.add_argument("--reps", type=int, help="repetitions (default 3, --quick 2)")
@@ -84,6 +90,10 @@ def parse_args(argv):
     p.add_argument("--xfer-bin", default="/tmp/bench-build", help="directory with xfer-send/-recv")
     p.add_argument("--xfer-threads", type=int, help="pass --threads N to both xfer sides")
     p.add_argument("--iperf-seconds", type=int, help="iperf3 duration (default 5, --quick 2)")
+    p.add_argument("--prewarm", action="store_true",
+                   help="before each transfer, write and delete as many bytes as the copy will "
+                        "take, so every receiver writes into recently used memory (README, "
+                        "Caveats: memory idle a few seconds costs kernel time to touch again)")
     p.add_argument("--timeout-scale", type=float, default=1.0,
                    help="multiply every per-run deadline (default 1)")
     p.add_argument("--out", default=os.path.join(BENCH_DIR, "results"),
@@ -92,17 +102,19 @@ def parse_args(argv):
     args = p.parse_args(argv)
     args.reps = args.reps or (2 if args.quick else 3)
     args.iperf_seconds = args.iperf_seconds or (2 if args.quick else 5)
-    args.datasets = _names(args.datasets, ds.SPECS, "dataset")
-    args.scenarios = _names(args.scenarios, SCENARIOS, "scenario")
-    args.contenders = _names(args.contenders, BY_NAME, "contender")
+    args.datasets = _names(args.datasets, ds.known, "dataset", "db, small, big, db2 ... db8")
+    args.scenarios = _names(args.scenarios, SCENARIOS.__contains__, "scenario",
+                            ", ".join(SCENARIOS))
+    args.contenders = _names(args.contenders, BY_NAME.__contains__, "contender",
+                             ", ".join(BY_NAME))
     return args
 
 
-def _names(csv, known, what):
+def _names(csv, is_known, what, known_text):
     names = [n for n in csv.split(",") if n]
     for n in names:
-        if n not in known:
-            sys.exit(f"unknown {what} {n!r}; known: {', '.join(known)}")
+        if not is_known(n):
+            sys.exit(f"unknown {what} {n!r}; known: {known_text}")
     return names
 
 
@@ -148,6 +160,7 @@ def machine_meta(args):
         "xfer_threads": ("xfer's default (no --threads)"
                          if args.xfer_threads is None else f"--threads {args.xfer_threads}"),
         "workdir": args.workdir, "workdir_fs": fs, "reps": args.reps, "quick": args.quick,
+        "prewarm": args.prewarm,
         "tools": {t: _cmd_out(v) for t, v in {
             "tar": ["tar", "--version"], "pigz": ["pigz", "--version"],
             "openssl": ["openssl", "version"], "zstd": ["zstd", "--version"],
@@ -162,23 +175,38 @@ def rotated(items, k):
     return items[k:] + items[:k]
 
 
-def run_cell(bench, scenario, dataset, args, runs, ceilings):
+def run_rep(bench, scenario, dataset, rep, args, runs, ceilings):
+    """One repetition on one dataset: every contender once and iperf3 once."""
     contenders = [BY_NAME[n] for n in args.contenders]
-    for rep in range(args.reps):
-        schedule = rotated(contenders + ["iperf3"], rep)
-        for item in schedule:
-            if item == "iperf3":
-                c = ceiling.measure(bench, scenario, dataset, rep, args.iperf_seconds)
-                ceilings.append(c)
-                bps = c["bits_per_second"]
-                log(f"{scenario.name}/{dataset.name} rep {rep}: iperf3 "
-                    + (f"{bps / 1e9:.2f} Gbit/s" if bps else c.get("error", "failed")))
-                continue
-            r = run_transfer(bench, item, scenario, dataset, rep)
-            runs.append(r)
-            what = (f"{r['wall_s']:.2f} s" if r["status"] == "ok"
-                    else f"FAILED: {r['reason']} (logs: {r.get('logs')})")
-            log(f"{scenario.name}/{dataset.name} rep {rep}: {item.name}: {what}")
+    for item in rotated(contenders + ["iperf3"], rep):
+        if item == "iperf3":
+            c = ceiling.measure(bench, scenario, dataset, rep, args.iperf_seconds)
+            ceilings.append(c)
+            bps = c["bits_per_second"]
+            log(f"{scenario.name}/{dataset.name} rep {rep}: iperf3 "
+                + (f"{bps / 1e9:.2f} Gbit/s" if bps else c.get("error", "failed")))
+            continue
+        r = run_transfer(bench, item, scenario, dataset, rep)
+        runs.append(r)
+        what = (f"{r['wall_s']:.2f} s" if r["status"] == "ok"
+                else f"FAILED: {r['reason']} (logs: {r.get('logs')})")
+        log(f"{scenario.name}/{dataset.name} rep {rep}: {item.name}: {what}")
+
+
+def _bases(names):
+    """The cached datasets these names need: themselves, or db for a scaled dbN."""
+    return list(dict.fromkeys("db" if ds.scale_of(n) else n for n in names))
+
+
+@contextlib.contextmanager
+def rep_dataset(name, prepared, args):
+    """A cached dataset as is; a scaled one built for this repetition only (one at a time:
+    db4's copies and its received copy already take ~9.4 GB of RAM)."""
+    if not ds.scale_of(name):
+        yield prepared[name]
+        return
+    with ds.scaled_copy(name, prepared["db"], args.workdir, log) as scaled:
+        yield scaled
 
 
 def write_results(args, meta, dataset_desc, runs, ceilings, complete):
@@ -198,7 +226,7 @@ def write_results(args, meta, dataset_desc, runs, ceilings, complete):
     with open(base + ".json", "w") as f:
         json.dump(results, f, indent=1, default=str)
     with open(base + ".md", "w") as f:
-        f.write(report.render(meta, dataset_desc, scenarios, cells))
+        f.write(report.render(meta, dataset_desc, scenarios, cells) + "\n" + scaling.render(cells))
     try:
         import chart
         chart.draw(results, base + ".png")
@@ -215,9 +243,12 @@ def main(argv):
     bench = Bench(args)
     meta = machine_meta(args)
     bench.ssh.prepare()
-    prepared = {n: ds.ensure(n, args.quick, args.workdir, log) for n in args.datasets}
+    prepared = {n: ds.ensure(n, args.quick, args.workdir, log) for n in _bases(args.datasets)}
+    for n in args.datasets:  # refuse now, not after an hour of other runs
+        if ds.scale_of(n):
+            ds.check_room(n, prepared["db"], args.workdir)
     log("hashing the sources (once) for the copy checks")
-    dataset_desc = {n: d.describe() for n, d in prepared.items()}
+    dataset_desc = {n: d.describe() for n, d in prepared.items() if n in args.datasets}
     runs, ceilings = [], []
     complete = False
     try:
@@ -226,8 +257,11 @@ def main(argv):
             log(f"scenario {sname}: {scenario.description}")
             scenario.up()
             try:
-                for dname in args.datasets:
-                    run_cell(bench, scenario, prepared[dname], args, runs, ceilings)
+                for rep in range(args.reps):
+                    for dname in args.datasets:
+                        with rep_dataset(dname, prepared, args) as dataset:
+                            dataset_desc[dname] = dataset.describe()
+                            run_rep(bench, scenario, dataset, rep, args, runs, ceilings)
             finally:
                 scenario.down()
         complete = True

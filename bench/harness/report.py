@@ -70,7 +70,10 @@ def render(meta, datasets, scenarios, cells):
         f"- xfer: `{m['xfer_version']}`, tree {m['git_head']}, binaries in `{m['xfer_bin']}`; "
         f"threads: {m['xfer_threads']} on {m['nproc']} cores; the `threads` column is the "
         "peak thread count sampled per side.",
-        f"- Work dir (datasets and copies): `{m['workdir']}` on {m['workdir_fs']}.",
+        f"- Work dir (datasets and copies): `{m['workdir']}` on {m['workdir_fs']}"
+        + ("; `--prewarm`: before each transfer the harness wrote and deleted as many bytes "
+           "as the copy takes, so every receiver wrote into recently used memory."
+           if m.get("prewarm") else "."),
         f"- {m['reps']} repetitions, contenders interleaved round-robin (each repetition "
         "starts one further down the list); iperf3 interleaved the same way.",
         "- Every copy was compared with its source (content hash, type, mode, owner, "

@@ -16,6 +16,7 @@ from contenders import RunContext
 from procs import Side, Sampler
 
 READY_TIMEOUT = 30       # seconds for a receiver to start listening
+PREWARM_CHUNK = 1 << 20
 PEER_GRACE = 10          # seconds the other side gets once one side has failed
 
 
@@ -51,6 +52,26 @@ def _wait_ready(contender, scenario, recv, rc, rundir):
         port = int(ticket.split(":")[1])
     ok = _poll(lambda: scenario.is_listening(port) or not recv.running, deadline)
     return port if ok and recv.running else None
+
+
+def prewarm(directory, nbytes):
+    """Writes nbytes of zeros to a file in directory and deletes it.
+
+    In this VM (virtio-balloon free page reporting), memory that stayed free for a few
+    seconds goes back to the host, and the next process to touch it pays a host page fault
+    per page: about 1.3 s of kernel time per GB, on whichever receiver writes the copy. A
+    transfer that follows a long pause (iperf3, building a dataset) pays it, one that follows
+    a same-size copy's deletion mostly does not. Touching the memory just before each
+    transfer gives every contender and every size the same, recently used, memory."""
+    path = os.path.join(directory, "prewarm")
+    zeros = bytes(PREWARM_CHUNK)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        for _ in range(-(-nbytes // PREWARM_CHUNK)):
+            os.write(fd, zeros)
+    finally:
+        os.close(fd)
+        os.unlink(path)
 
 
 def _failed(side, ok_exits):
@@ -93,6 +114,16 @@ def run_transfer(bench, contender, scenario, dataset, rep):
     rundir = bench.new_run_dir(f"{scenario.name}-{dataset.name}-{contender.name}-{rep}")
     dst = os.path.join(rundir, "dst")
     os.makedirs(dst)
+    try:
+        return _transfer(bench, contender, scenario, dataset, rep, rundir, dst)
+    except BaseException:
+        # Interrupted (Ctrl-C, SIGTERM, a harness error): the partial copy can be GBs of
+        # tmpfs, i.e. RAM; it must not outlive the run.
+        shutil.rmtree(rundir, ignore_errors=True)
+        raise
+
+
+def _transfer(bench, contender, scenario, dataset, rep, rundir, dst):
     rc = RunContext(os.path.dirname(dataset.path), dataset.payload, dst, scenario.recv_addr,
                     None if contender.ticket else bench.next_port(), bench.xfer_bin,
                     bench.xfer_threads, bench.ssh)
@@ -103,6 +134,9 @@ def run_transfer(bench, contender, scenario, dataset, rep):
                 stdout_path=os.path.join(rundir, "recv.out"),
                 stderr_path=os.path.join(rundir, "recv.err"))
     send = None
+    if bench.prewarm:
+        # Apparent bytes: an upper bound of what the copy takes (tar writes holes out).
+        prewarm(rundir, dataset.describe()["bytes"])
     try:
         with Sampler() as sampler:
             recv.start()

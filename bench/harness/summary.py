@@ -33,6 +33,12 @@ def _cell_row(contender, runs, source_bytes):
         "throughput_mb_s": source_bytes / wall / 1e6,
         "send_cpu_s": _median(r["send"]["cpu_s"] for r in runs),
         "recv_cpu_s": _median(r["recv"]["cpu_s"] for r in runs),
+        # The split shows where time per GB grows (scaling.py): user time is the program's
+        # own work, system time includes the kernel's page allocation for the copy.
+        "send_user_cpu_s": _median(r["send"]["cpu_user_s"] for r in runs),
+        "recv_user_cpu_s": _median(r["recv"]["cpu_user_s"] for r in runs),
+        "send_sys_cpu_s": _median(r["send"]["cpu_sys_s"] for r in runs),
+        "recv_sys_cpu_s": _median(r["recv"]["cpu_sys_s"] for r in runs),
         # Peaks are peaks: the largest over the repetitions.
         "send_peak_rss_bytes": max(r["send"]["peak_rss_bytes"] for r in runs),
         "recv_peak_rss_bytes": max(r["recv"]["peak_rss_bytes"] for r in runs),
