@@ -3,7 +3,12 @@
 namespace xfer {
 
 PaxWriter::~PaxWriter() {
-  if (archive_ && !closed_) archive_write_fail(archive_.get());
+  if (archive_ && !closed_) {
+    // Closing runs libarchive's own cleanup (archive_write_fail() would skip it and leak the
+    // client state); with the sink cut off first, the end marker it writes goes nowhere.
+    sink_status_ = Status(Code::kCancelled, "archive abandoned");
+    archive_write_close(archive_.get());
+  }
 }
 
 Status PaxWriter::Open(ByteSink* sink) {
