@@ -47,7 +47,8 @@ class Channel {
   // stream never looks complete to the peer.
   virtual void CloseWrite() = 0;
 
-  // Bytes that crossed the socket (TLS records included), for "bytes on the wire".
+  // Bytes that crossed the socket (TLS records included), for "bytes on the wire". Safe to call
+  // from any thread.
   virtual uint64_t BytesSent() const = 0;
   virtual uint64_t BytesReceived() const = 0;
 

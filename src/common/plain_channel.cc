@@ -28,6 +28,7 @@
 #include <sys/socket.h>
 
 #include <array>
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <memory>
@@ -106,8 +107,8 @@ class PlainChannel : public Channel {
 
   void CloseWrite() override { (void)shutdown(socket_.fd(), SHUT_WR); }
 
-  uint64_t BytesSent() const override { return sent_; }
-  uint64_t BytesReceived() const override { return received_; }
+  uint64_t BytesSent() const override { return sent_.load(std::memory_order_relaxed); }
+  uint64_t BytesReceived() const override { return received_.load(std::memory_order_relaxed); }
   std::string Describe() const override {
     return "plain (HMAC-SHA256 authenticated, not encrypted)";
   }
@@ -202,7 +203,7 @@ class PlainChannel : public Channel {
     while (len > 0) {
       ssize_t n = send(socket_.fd(), p, len, MSG_NOSIGNAL);
       if (n > 0) {
-        sent_ += static_cast<uint64_t>(n);
+        sent_.fetch_add(static_cast<uint64_t>(n), std::memory_order_relaxed);
         p += n;
         len -= static_cast<size_t>(n);
         continue;
@@ -233,7 +234,7 @@ class PlainChannel : public Channel {
     while (*got < len) {
       ssize_t n = recv(socket_.fd(), p + *got, len - *got, 0);
       if (n > 0) {
-        received_ += static_cast<uint64_t>(n);
+        received_.fetch_add(static_cast<uint64_t>(n), std::memory_order_relaxed);
         *got += static_cast<size_t>(n);
         continue;
       }
@@ -255,8 +256,9 @@ class PlainChannel : public Channel {
 
   Socket socket_;
   std::string peer_;
-  uint64_t sent_ = 0;
-  uint64_t received_ = 0;
+  // Read by other threads for progress reports while the owning thread does the I/O.
+  std::atomic<uint64_t> sent_{0};
+  std::atomic<uint64_t> received_{0};
   bool write_broken_ = false;  // a WriteAll gave up midway; reading still works
 };
 

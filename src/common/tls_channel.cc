@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -50,8 +51,9 @@ struct OpenSslDeleter {
 // The socket as our BIO sees it.
 struct Wire {
   int fd = -1;
-  uint64_t sent = 0;
-  uint64_t received = 0;
+  // Read by other threads for progress reports while the owning thread does the I/O.
+  std::atomic<uint64_t> sent{0};
+  std::atomic<uint64_t> received{0};
   bool eof = false;
   int error = 0;  // errno of the last hard failure, kept away from later libc calls
 };
@@ -65,7 +67,8 @@ int WireIo(BIO* bio, char* data, size_t len, size_t* done, bool write) {
     n = write ? send(wire->fd, data, len, MSG_NOSIGNAL) : recv(wire->fd, data, len, 0);
   } while (n < 0 && errno == EINTR);
   if (n > 0 || (n == 0 && write)) {
-    (write ? wire->sent : wire->received) += static_cast<uint64_t>(n);
+    (write ? wire->sent : wire->received).fetch_add(static_cast<uint64_t>(n),
+                                                   std::memory_order_relaxed);
     *done = static_cast<size_t>(n);
     return 1;
   }
@@ -276,8 +279,10 @@ class TlsChannel : public Channel {
     (void)shutdown(socket_.fd(), SHUT_WR);
   }
 
-  uint64_t BytesSent() const override { return wire_.sent; }
-  uint64_t BytesReceived() const override { return wire_.received; }
+  uint64_t BytesSent() const override { return wire_.sent.load(std::memory_order_relaxed); }
+  uint64_t BytesReceived() const override {
+    return wire_.received.load(std::memory_order_relaxed);
+  }
   std::string Describe() const override { return description_; }
 
  private:

@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <atomic>
 #include <chrono>
 #include <string>
 #include <vector>
@@ -42,7 +43,7 @@ class ChildProcess {
   std::string out_;
   std::string err_;
   size_t out_read_ = 0;  // bytes of out_ already handed out by ReadStdoutLine
-  int exit_code_ = -1;
+  std::atomic<int> exit_code_{-1};  // Kill() may run on another thread than Wait()
 };
 
 }  // namespace xfer::testing
