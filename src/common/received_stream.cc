@@ -1,6 +1,7 @@
 #include "received_stream.h"
 
 #include "chunk_codec.h"
+#include "entry_path.h"
 
 namespace xfer {
 
@@ -14,20 +15,6 @@ Status ChecksumMatches(const Buffer& raw, const FrameHeader& header) {
   return Status::Ok();
 }
 
-std::string Printable(const std::string& path) {
-  std::string out;
-  for (unsigned char c : path) {
-    if (c >= 0x20 && c < 0x7f && c != '\\') {
-      out += static_cast<char>(c);
-    } else {
-      char escaped[5];
-      std::snprintf(escaped, sizeof escaped, "\\x%02x", c);
-      out += escaped;
-    }
-  }
-  return out;
-}
-
 Status CompareManifests(const Manifest& sent, const Manifest& written) {
   if (sent.size() != written.size()) {
     return Status(Code::kCorrupt, "the sender listed " + std::to_string(sent.size()) +
@@ -37,11 +24,11 @@ Status CompareManifests(const Manifest& sent, const Manifest& written) {
   for (size_t i = 0; i < sent.size(); ++i) {
     if (sent[i].path != written[i].path) {
       return Status(Code::kCorrupt, "file " + std::to_string(i) + " is " +
-                                        Printable(written[i].path) + " but the sender listed " +
-                                        Printable(sent[i].path));
+                                        EscapeForMessage(written[i].path) + " but the sender listed " +
+                                        EscapeForMessage(sent[i].path));
     }
     if (sent[i].size != written[i].size || sent[i].digest != written[i].digest) {
-      return Status(Code::kCorrupt, "checksum mismatch for " + Printable(sent[i].path));
+      return Status(Code::kCorrupt, "checksum mismatch for " + EscapeForMessage(sent[i].path));
     }
   }
   return Status::Ok();

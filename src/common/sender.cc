@@ -40,7 +40,7 @@ class ChunkingSink : public ByteSink {
   Status Write(const void* data, size_t len) override {
     const uint8_t* bytes = static_cast<const uint8_t*>(data);
     while (len > 0) {
-      if (current_.raw.capacity() == 0) current_.raw = pool_->Take(chunk_size_);
+      EnsureChunk();
       size_t used = current_.raw.size();
       size_t n = std::min(len, chunk_size_ - used);
       if (bytes != current_.raw.data() + used) std::memcpy(current_.raw.data() + used, bytes, n);
@@ -54,7 +54,7 @@ class ChunkingSink : public ByteSink {
 
   // The rest of the current chunk: file content read straight into it is not copied again.
   uint8_t* WritableRegion(size_t* len) override {
-    if (current_.raw.capacity() == 0) current_.raw = pool_->Take(chunk_size_);
+    EnsureChunk();
     *len = chunk_size_ - current_.raw.size();
     return current_.raw.data() + current_.raw.size();
   }
@@ -65,6 +65,10 @@ class ChunkingSink : public ByteSink {
   uint64_t stream_bytes() const { return stream_bytes_; }
 
  private:
+  void EnsureChunk() {
+    if (current_.raw.capacity() == 0) current_.raw = pool_->Take(chunk_size_);
+  }
+
   Status Submit() {
     stream_bytes_ += current_.raw.size();
     current_.seq = next_seq_++;

@@ -165,7 +165,7 @@ Status ManifestParser::Feed(std::string_view bytes, Manifest* out) {
   size_t consumed = 0;
   while (r.remaining() >= 4) {
     uint32_t path_len = 0;
-    ByteReader peek(std::string_view(pending_).substr(consumed));
+    ByteReader peek = r;  // the length alone, to know whether the whole record is here
     peek.U32(&path_len);
     if (path_len > kMaxPathBytes) return Malformed("manifest (path too long)");
     if (r.remaining() < 4 + size_t{path_len} + 24) break;
