@@ -70,6 +70,7 @@ Status PeerError(std::string_view peer_role, std::string_view payload) {
 }
 
 void SendErrorAndClose(Channel* channel, const Status& status) {
+  if (status.code() == Code::kPeerFailed || status.code() == Code::kNetwork) return;
   Deadline deadline = Deadline::After(std::chrono::seconds(5));
   std::string_view message = status.message();
   Status ignored = WriteControl(channel, FrameType::kError, message.substr(0, kMaxErrorMessage),

@@ -30,7 +30,9 @@ Status ReadControl(Channel* channel, FrameType expected, std::string_view peer_r
 // Turns an ERROR frame's payload into a Status, keeping only printable characters.
 Status PeerError(std::string_view peer_role, std::string_view payload);
 
-// Best effort: tells the peer why we stop (short deadline), then ends our direction.
+// Best effort: tells the peer why we stop (short deadline), then ends our direction. Nothing is
+// sent when the failure came from the peer (kPeerFailed: it knows) or the connection (kNetwork:
+// it is gone).
 void SendErrorAndClose(Channel* channel, const Status& status);
 
 }  // namespace xfer

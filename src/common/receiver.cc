@@ -71,9 +71,7 @@ class ReceiveSession {
     *listener = Socket();  // one transfer: nobody else may connect now
     Status status = ReceiveAll(report);
     if (!status.ok()) {
-      if (status.code() != Code::kPeerFailed && status.code() != Code::kNetwork) {
-        SendErrorAndClose(channel_.get(), status);
-      }
+      SendErrorAndClose(channel_.get(), status);
       return status;
     }
     Status told = WriteControl(channel_.get(), FrameType::kResult, "",

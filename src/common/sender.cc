@@ -101,10 +101,7 @@ class SendSession {
     if (status.ok()) status = Stream(summary);
     if (status.ok()) status = AwaitVerdict();
     if (!status.ok()) {
-      // The receiver's own words are already the story when it failed first.
-      if (status.code() != Code::kPeerFailed && status.code() != Code::kNetwork) {
-        SendErrorAndClose(channel_.get(), status);
-      }
+      SendErrorAndClose(channel_.get(), status);
       return status;
     }
     channel_->CloseWrite();
