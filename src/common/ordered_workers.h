@@ -64,12 +64,17 @@ class OrderedWorkers {
     done_cv_.notify_all();
   }
 
-  // How many processed items wait at the front, ready for Next() without blocking.
-  size_t ReadyCount() {
+  // What is inside, for telling which side of the queue is the bottleneck.
+  struct Backlog {
+    size_t ready = 0;      // processed, at the front: Next() returns them without blocking
+    size_t unstarted = 0;  // submitted, waiting for a free worker
+  };
+  Backlog Count() {
     std::lock_guard lock(mu_);
-    size_t ready = 0;
-    while (ready < slots_.size() && slots_[ready].done) ++ready;
-    return ready;
+    Backlog backlog;
+    while (backlog.ready < slots_.size() && slots_[backlog.ready].done) ++backlog.ready;
+    backlog.unstarted = slots_.size() - started_;
+    return backlog;
   }
 
   size_t capacity() const { return max_in_flight_; }

@@ -245,8 +245,11 @@ class SendSession {
 
   Status SendChunks(OrderedWorkers<Chunk>* workers, const ArchiveCounters& counters,
                     BufferPool* pool) {
+    uint64_t raw_sent = 0;
     while (true) {
-      level_->Observe(workers->ReadyCount(), workers->capacity());
+      OrderedWorkers<Chunk>::Backlog backlog = workers->Count();
+      level_->Observe({backlog.ready, backlog.unstarted, workers->capacity(), raw_sent,
+                       AdaptiveLevel::Clock::now()});
       Status status;
       std::optional<Chunk> chunk = workers->Next(&status);
       if (!chunk) return status;
@@ -259,6 +262,7 @@ class SendSession {
       const Buffer& payload = chunk->compressed ? chunk->packed : chunk->raw;
       header.payload_len = static_cast<uint32_t>(payload.size());
       XFER_RETURN_IF_ERROR(SendFrame(header, payload.data()));
+      raw_sent += header.raw_len;
       stream_digest_.AddChunk(header.raw_len, header.checksum);
       pool->Give(std::move(chunk->raw));
       pool->Give(std::move(chunk->packed));
