@@ -5,6 +5,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace xfer {
 
@@ -24,6 +25,13 @@ enum class LogLevel { kInfo, kWarning };
 // One human-readable line per event worth telling.
 using LogCallback = std::function<void(LogLevel level, std::string_view line)>;
 
+// How a receiver this side streamed to fared: a sender's destinations, a receiver's forward.
+struct PeerOutcome {
+  std::string host;
+  bool ok = false;
+  std::string error;  // why it failed; empty when ok
+};
+
 struct Report {
   uint64_t entries = 0;        // every entry (directories, links, ...)
   uint64_t files = 0;          // regular files
@@ -33,10 +41,15 @@ struct Report {
   double seconds = 0;
   int threads = 0;             // (de)compression threads used
   std::string stream_digest;   // XXH3-128 of the stream, 32 hex digits
+  std::vector<PeerOutcome> peers;  // the receivers streamed to, when there were any
 
   // One JSON object on one line: files, bytes, wire_bytes, ratio, seconds, throughput, threads,
-  // digest.
+  // digest, and the peers' outcomes when there are any.
   std::string ToJson() const;
 };
+
+// `text` as a JSON string literal, quotes included; bytes that are not printable ASCII become
+// \u00XX escapes of the byte, so any file name fits.
+std::string JsonString(std::string_view text);
 
 }  // namespace xfer

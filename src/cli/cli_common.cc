@@ -49,6 +49,8 @@ void AddCommonFlags(CLI::App* app, std::string_view program, CommonFlags* flags)
       ->default_val(0)
       ->check(CLI::Range(0, 256));
   app->add_flag("--progress", flags->progress, "Show progress on stderr");
+  app->add_flag("--json", flags->json,
+                "Print progress as JSON lines on stdout, once a second, before the result line");
   app->add_flag("-v,--verbose", flags->verbose, "Log connection details on stderr");
   app->set_version_flag("--version", VersionLine(program));
 }
@@ -75,6 +77,19 @@ ProgressCallback StderrProgress(std::string_view program) {
                  static_cast<unsigned long long>(p.total_bytes),
                  static_cast<unsigned long long>(p.entries_done), rate, tty ? "\033[K" : "\n");
     std::fflush(stderr);
+  };
+}
+
+ProgressCallback JsonProgress() {
+  return [](const Progress& p) {
+    std::printf(
+        "{\"event\":\"progress\",\"bytes\":%llu,\"total_bytes\":%llu,\"wire_bytes\":%llu,"
+        "\"entries\":%llu,\"seconds\":%.3f}\n",
+        static_cast<unsigned long long>(p.done_bytes),
+        static_cast<unsigned long long>(p.total_bytes),
+        static_cast<unsigned long long>(p.wire_bytes),
+        static_cast<unsigned long long>(p.entries_done), p.seconds);
+    std::fflush(stdout);
   };
 }
 

@@ -30,6 +30,7 @@ struct CommonFlags {
   int64_t idle_timeout_s = 60;
   int threads = 0;
   bool progress = false;
+  bool json = false;
   bool verbose = false;
 };
 // Also adds --version, which prints VersionLine(program).
@@ -42,6 +43,9 @@ bool ParseCommandLine(CLI::App* app, int argc, char** argv, int* exit_code);
 
 // A progress line on stderr, redrawn in place on a terminal.
 ProgressCallback StderrProgress(std::string_view program);
+// One JSON line per report on stdout: {"event":"progress","bytes":..,"total_bytes":..,
+// "wire_bytes":..,"entries":..,"seconds":..}; what `xfer` reads from the programs it starts.
+ProgressCallback JsonProgress();
 // Log lines on stderr, "PROGRAM: LINE"; kInfo lines only when verbose.
 LogCallback StderrLog(std::string_view program, bool verbose);
 
@@ -63,6 +67,7 @@ void ApplyCommonFlags(const CommonFlags& flags, std::string_view program, Cancel
   options->idle_timeout = std::chrono::seconds(flags.idle_timeout_s);
   options->log = StderrLog(program, flags.verbose);
   if (flags.progress) options->progress = StderrProgress(program);
+  if (flags.json) options->progress = JsonProgress();
 }
 
 }  // namespace xfer::cli

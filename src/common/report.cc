@@ -16,7 +16,36 @@ std::string Report::ToJson() const {
                 static_cast<unsigned long long>(content_bytes),
                 static_cast<unsigned long long>(stream_bytes),
                 static_cast<unsigned long long>(wire_bytes), ratio, seconds, throughput, threads);
-  return std::string(numbers) + "\"stream_digest\":\"" + stream_digest + "\"}";
+  std::string json = std::string(numbers) + "\"stream_digest\":\"" + stream_digest + "\"";
+  if (!peers.empty()) {
+    json += ",\"peers\":[";
+    for (size_t i = 0; i < peers.size(); ++i) {
+      const PeerOutcome& peer = peers[i];
+      json += (i > 0 ? ",{\"host\":" : "{\"host\":") + JsonString(peer.host) +
+              ",\"ok\":" + (peer.ok ? "true" : "false");
+      if (!peer.error.empty()) json += ",\"error\":" + JsonString(peer.error);
+      json += "}";
+    }
+    json += "]";
+  }
+  return json + "}";
+}
+
+std::string JsonString(std::string_view text) {
+  std::string out = "\"";
+  for (unsigned char c : text) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c >= 0x20 && c < 0x7f) {
+      out += static_cast<char>(c);
+    } else {
+      char escaped[8];
+      std::snprintf(escaped, sizeof escaped, "\\u%04x", c);
+      out += escaped;
+    }
+  }
+  return out + "\"";
 }
 
 }  // namespace xfer
