@@ -29,8 +29,8 @@ int main(int argc, char** argv) {
   std::thread receiving([&] { received = receiver->Run(&receiver_report); });
 
   xfer::SendOptions send;
-  send.host = "127.0.0.1";
-  send.ticket = receiver->ticket();  // in-process hand-over; across hosts, send Format()'s line
+  // In-process hand-over of the ticket; across hosts, send Format()'s line.
+  send.destinations = {{"127.0.0.1", receiver->ticket()}};
   send.paths = {argv[1]};
   send.progress = [](const xfer::Progress& p) {
     std::fprintf(stderr, "sent %llu of %llu bytes\n", static_cast<unsigned long long>(p.done_bytes),

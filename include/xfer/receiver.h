@@ -5,9 +5,12 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "xfer/cancel.h"
+#include "xfer/destination.h"
 #include "xfer/report.h"
 #include "xfer/status.h"
 #include "xfer/ticket.h"
@@ -21,13 +24,28 @@ struct ReceiveOptions {
   bool encrypt = true;            // false: authenticated and checksummed, but in clear
   bool overwrite = false;         // replace existing dest_dir/NAME entries
   bool sync = true;               // make the data durable before committing
+  bool reread_check = false;      // read every file back from disk and check its digest before
+                                  // committing (after the sync, bypassing the page cache)
   int threads = 0;                // decompression threads; 0: the idle cores
   std::chrono::seconds timeout{300};      // waiting for the sender to connect
   std::chrono::seconds idle_timeout{60};  // longest silence of the sender while streaming
   std::chrono::milliseconds progress_interval{1000};
+  // Chain fan-out: also stream what arrives, once verified here, to this downstream receiver
+  // (its TRAILER only once this copy is committed). Its failure does not fail this copy: Run
+  // waits for its verdict and Report::peers tells how it fared. Its warnings may be logged from
+  // the forwarding thread.
+  std::optional<Destination> forward;
   ProgressCallback progress;
   LogCallback log;
   const CancelToken* cancel = nullptr;
+};
+
+// What a transfer would bring, as far as the receiver's admission checks go (the figures
+// SurveySources finds on the sending side).
+struct IncomingTransfer {
+  std::vector<std::string> names;  // top-level names, each to arrive as dest_dir/NAME
+  uint64_t allocated_bytes = 0;    // what the files occupy on disk
+  uint64_t entries = 0;            // every entry, directories included
 };
 
 class Receiver {
@@ -38,6 +56,14 @@ class Receiver {
 
   // Checks dest_dir and starts listening; the ticket is ready as soon as this returns.
   static Status Listen(const ReceiveOptions& options, std::unique_ptr<Receiver>* out);
+
+  // Runs, without listening, the checks a transfer into options.dest_dir would pass once the
+  // sender announced what it brings: dest_dir is a directory that takes new entries (a staging
+  // directory is created there and removed at once), no dest_dir/NAME exists unless
+  // options.overwrite, and the filesystem has room for the data with the same margin Run
+  // demands. Sets *free_bytes to the space available there.
+  static Status Preflight(const ReceiveOptions& options, const IncomingTransfer& incoming,
+                          uint64_t* free_bytes);
 
   const Ticket& ticket() const;
   uint16_t port() const;

@@ -1,5 +1,5 @@
-// Sending side of a transfer: reads files, compresses, checksums and streams them to a receiver
-// that handed out a ticket.
+// Sending side of a transfer: reads files, compresses, checksums and streams them to one or more
+// receivers that handed out tickets.
 #pragma once
 
 #include <chrono>
@@ -8,30 +8,49 @@
 #include <vector>
 
 #include "xfer/cancel.h"
+#include "xfer/destination.h"
 #include "xfer/report.h"
 #include "xfer/status.h"
-#include "xfer/ticket.h"
 
 namespace xfer {
 
 struct SendOptions {
-  std::string host;                 // where the receiver listens
-  Ticket ticket;                    // what the receiver printed
+  // The receivers, each with the ticket it printed. The source is read and compressed once and
+  // every receiver gets the same frames; one that fails is dropped and the others go on.
+  std::vector<Destination> destinations;
   std::vector<std::string> paths;   // files or directories, each sent under its basename
   bool compress = true;
   int level = 0;                    // zstd level 1 to 19, or 0: adapt per chunk to the bottleneck
   int threads = 0;                  // compression threads; 0: the idle cores
   uint32_t chunk_size = 1 << 20;    // bytes of pax stream per frame, 64 KiB to 16 MiB
-  std::chrono::seconds timeout{300};       // connecting, and waiting for the receiver's verdict
-  std::chrono::seconds idle_timeout{60};   // longest silence of the receiver while streaming
+  std::chrono::seconds timeout{300};       // connecting, and waiting for the verdicts
+  // Longest silence of a receiver while streaming. Among several, one that takes no data for
+  // half of it is dropped, before the others' receivers (waiting as long by default) give up.
+  std::chrono::seconds idle_timeout{60};
   std::chrono::milliseconds progress_interval{1000};
   ProgressCallback progress;
   LogCallback log;
   const CancelToken* cancel = nullptr;  // optional; Cancel() makes Send fail promptly
 };
 
-// Runs one transfer. Success means the receiver verified every checksum and made the data
-// durable. Blocks SIGPIPE on the calling thread while it runs.
+// Runs one transfer. Success means every receiver verified every checksum and made the data
+// durable. Otherwise the error says how many receivers failed and why each did; with several
+// destinations report->peers holds each one's outcome (in the order of `destinations`), and the
+// rest of *report is filled when at least one of them succeeded. Blocks SIGPIPE on the calling
+// thread while it runs.
 Status Send(const SendOptions& options, Report* report);
+
+// What a send of some paths would carry: the totals of the metadata-only walk Send starts with.
+struct SourceSurvey {
+  std::vector<std::string> top_names;  // the names the destination would get, in order
+  uint64_t entries = 0;                // every entry, directories included
+  uint64_t files = 0;                  // regular files (an inode with several links once)
+  uint64_t content_bytes = 0;          // file content
+  uint64_t allocated_bytes = 0;        // what the files occupy on disk (holes not counted)
+};
+
+// Walks the paths as Send would, reading no file content and connecting nowhere. Fails as Send
+// would, naming the path: a missing or unreadable source, two paths with the same basename.
+Status SurveySources(const std::vector<std::string>& paths, SourceSurvey* out);
 
 }  // namespace xfer

@@ -1,7 +1,10 @@
 #include "cli_common.h"
 
+#include <poll.h>
 #include <signal.h>
 #include <unistd.h>
+
+#include <algorithm>
 
 #include <cstdio>
 
@@ -10,6 +13,8 @@
 namespace xfer::cli {
 
 namespace {
+
+constexpr size_t kMaxTicketLine = 256;
 
 CancelToken* g_cancel_on_signal = nullptr;
 
@@ -101,6 +106,30 @@ LogCallback StderrLog(std::string_view program, bool verbose) {
   };
 }
 
+Status ReadTicketFromStdin(std::chrono::seconds timeout, std::string* line) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  char c;
+  while (line->size() < kMaxTicketLine) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    pollfd p{STDIN_FILENO, POLLIN, 0};
+    int ready = poll(&p, 1, static_cast<int>(std::max<int64_t>(left.count(), 0)));
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready < 0) return Status::FromErrno(errno, "waiting for the ticket on stdin");
+    if (ready == 0) {
+      return Status(Code::kTimeout,
+                    "no ticket arrived on stdin within " + std::to_string(timeout.count()) + " s");
+    }
+    ssize_t n = read(STDIN_FILENO, &c, 1);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return Status::FromErrno(errno, "reading the ticket from stdin");
+    if (n == 0 || c == '\n') break;
+    *line += c;
+  }
+  if (line->empty()) return Status(Code::kInvalidArgument, "no ticket on stdin");
+  return Status::Ok();
+}
+
 bool ParseSize(const std::string& text, uint64_t* out) {
   if (text.empty()) return false;
   size_t digits = 0;
@@ -130,6 +159,11 @@ bool ParseSize(const std::string& text, uint64_t* out) {
 std::string VersionLine(std::string_view program) {
   return std::string(program) + " " XFER_VERSION " (protocol " +
          std::to_string(kProtocolVersion) + ")";
+}
+
+std::string PreflightJson(const std::string& fields) {
+  return "{\"preflight\":\"ok\",\"version\":\"" XFER_VERSION "\",\"protocol\":" +
+         std::to_string(kProtocolVersion) + "," + fields + "}";
 }
 
 }  // namespace xfer::cli

@@ -3,6 +3,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -49,11 +50,19 @@ ProgressCallback JsonProgress();
 // Log lines on stderr, "PROGRAM: LINE"; kInfo lines only when verbose.
 LogCallback StderrLog(std::string_view program, bool verbose);
 
+// Reads the first line of stdin (a ticket), waiting at most `timeout` for it. Tickets travel
+// this way, never in argv, where any user of the host could read them.
+Status ReadTicketFromStdin(std::chrono::seconds timeout, std::string* line);
+
 // Parses "1048576", "512K", "4M", "1G" (powers of 1024).
 bool ParseSize(const std::string& text, uint64_t* out);
 
 // Prints the version line for --version.
 std::string VersionLine(std::string_view program);
+
+// The line --preflight prints on success, for `xfer` to read: {"preflight":"ok","version":"0.1.0",
+// "protocol":1,FIELDS}, where fields are JSON members without braces ("\"free_bytes\":123").
+std::string PreflightJson(const std::string& fields);
 
 // Sets what CommonFlags say on a SendOptions or ReceiveOptions, and wires up cancellation on
 // signals, stderr logging and stderr progress.

@@ -2,6 +2,7 @@
 
 #include "chunk_codec.h"
 #include "entry_path.h"
+#include "forwarder.h"
 
 namespace xfer {
 
@@ -63,8 +64,27 @@ Status DecodeReceivedFrame(ReceivedFrame& frame, BufferPool* pool) {
 
 ReceivedStream::ReceivedStream(OrderedWorkers<ReceivedFrame>* frames, BufferPool* pool,
                                const Hello& hello, const ExtractCounters* counters,
-                               ProgressFn on_progress)
-    : frames_(frames), pool_(pool), hello_(hello), counters_(counters), on_progress_(std::move(on_progress)) {}
+                               Forwarder* forward, ProgressFn on_progress)
+    : frames_(frames),
+      pool_(pool),
+      hello_(hello),
+      counters_(counters),
+      forward_(forward),
+      on_progress_(std::move(on_progress)) {}
+
+void ReceivedStream::Release(ReceivedFrame frame) {
+  if (forward_ == nullptr) {
+    pool_->Give(std::move(frame.payload));
+    pool_->Give(std::move(frame.raw));
+    return;
+  }
+  // A stored chunk was decoded by moving its payload into raw: then raw is what came in.
+  bool stored = frame.header.type == FrameType::kData && !(frame.header.flags & kFlagZstd);
+  Buffer& received = stored ? frame.raw : frame.payload;
+  Buffer& spare = stored ? frame.payload : frame.raw;
+  pool_->Give(std::move(spare));
+  forward_->Forward(frame.header, std::move(received));
+}
 
 Status ReceivedStream::NextFrame(ReceivedFrame* frame) {
   if (held_) {
@@ -104,13 +124,12 @@ Status ReceivedStream::Next(const void** data, size_t* len) {
                                        " belongs");
   }
   ++next_data_seq_;
-  pool_->Give(std::move(current_.payload));
-  pool_->Give(std::move(current_.raw));
+  if (current_) Release(std::move(*current_));
   current_ = std::move(frame);
-  digest_.AddChunk(current_.header.raw_len, current_.header.checksum);
-  stream_bytes_ += current_.raw.size();
-  *data = current_.raw.data();
-  *len = current_.raw.size();
+  digest_.AddChunk(current_->header.raw_len, current_->header.checksum);
+  stream_bytes_ += current_->raw.size();
+  *data = current_->raw.data();
+  *len = current_->raw.size();
   return Status::Ok();
 }
 
@@ -118,6 +137,10 @@ Status ReceivedStream::VerifyEnd(const Manifest& written) {
   ManifestParser parser;
   Manifest sent;
   uint64_t next_manifest_seq = 0;
+  if (current_) {
+    Release(std::move(*current_));
+    current_.reset();
+  }
   while (true) {
     ReceivedFrame frame;
     XFER_RETURN_IF_ERROR(NextFrame(&frame));
@@ -131,6 +154,7 @@ Status ReceivedStream::VerifyEnd(const Manifest& written) {
           parser.Feed(std::string_view(reinterpret_cast<const char*>(frame.payload.data()),
                                        frame.payload.size()),
                       &sent));
+      Release(std::move(frame));
       continue;
     }
     Trailer trailer;
@@ -149,7 +173,10 @@ Status ReceivedStream::VerifyEnd(const Manifest& written) {
     if (trailer.manifest_records != sent.size()) {
       return Status(Code::kProtocol, "the manifest does not hold the announced record count");
     }
-    return CompareManifests(sent, written);
+    XFER_RETURN_IF_ERROR(CompareManifests(sent, written));
+    trailer_payload_.assign(reinterpret_cast<const char*>(frame.payload.data()),
+                            frame.payload.size());
+    return Status::Ok();
   }
 }
 

@@ -3,10 +3,15 @@
 // As a ByteSource it yields the raw pax stream chunk by chunk to the extractor, checking sequence
 // numbers and digesting the stream. After the archive ended, VerifyEnd() takes the MANIFEST and
 // TRAILER frames and checks them against what was written.
+//
+// With a Forwarder, each DATA and MANIFEST frame goes on to it, in stream order and as received,
+// once it was verified and used here; the TRAILER is left for the receiver to forward once it
+// committed.
 #pragma once
 
 #include <functional>
 #include <optional>
+#include <string>
 
 #include "archive_extractor.h"
 #include "buffer.h"
@@ -17,6 +22,8 @@
 #include "wire_format.h"
 
 namespace xfer {
+
+class Forwarder;
 
 struct ReceivedFrame {
   FrameHeader header;
@@ -33,9 +40,9 @@ class ReceivedStream : public ByteSource {
  public:
   using ProgressFn = std::function<void(uint64_t content_bytes_written)>;
 
-  // Buffers of consumed chunks go back to pool.
+  // Buffers of consumed chunks go back to pool, or on to forward (may be null) with their payload.
   ReceivedStream(OrderedWorkers<ReceivedFrame>* frames, BufferPool* pool, const Hello& hello,
-                 const ExtractCounters* counters, ProgressFn on_progress);
+                 const ExtractCounters* counters, Forwarder* forward, ProgressFn on_progress);
 
   Status Next(const void** data, size_t* len) override;
 
@@ -45,20 +52,26 @@ class ReceivedStream : public ByteSource {
 
   uint64_t stream_bytes() const { return stream_bytes_; }
   Digest128 digest() const { return digest_.Finish(); }
+  // The TRAILER payload as received, once VerifyEnd() succeeded.
+  const std::string& trailer_payload() const { return trailer_payload_; }
 
  private:
   Status NextFrame(ReceivedFrame* frame);
+  // Done with a frame: its buffers go back to the pool, or its payload on to forward_.
+  void Release(ReceivedFrame frame);
 
   OrderedWorkers<ReceivedFrame>* frames_;
   BufferPool* pool_;
   const Hello& hello_;
   const ExtractCounters* counters_;
+  Forwarder* forward_;
   ProgressFn on_progress_;
-  ReceivedFrame current_;
+  std::optional<ReceivedFrame> current_;  // the DATA chunk the extractor is reading
   std::optional<ReceivedFrame> held_;  // a non-DATA frame read while the archive still wanted bytes
   uint64_t next_data_seq_ = 0;
   uint64_t stream_bytes_ = 0;
   StreamDigest digest_;
+  std::string trailer_payload_;
 };
 
 }  // namespace xfer

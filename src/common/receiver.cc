@@ -2,17 +2,24 @@
 //   accept loop: connections that fail authentication are logged and dropped
 //   network thread: frames -> OrderedWorkers (zstd + XXH3-64 check per chunk, in parallel)
 //   this thread: in-order chunks -> ExtractArchive into the staging directory -> manifest and
-//   trailer checks -> sync -> rename into place -> RESULT to the sender.
+//   trailer checks -> sync -> (--checksum: re-read from disk) -> rename into place -> RESULT to
+//   the sender.
+//   with options.forward, a Forwarder replays the verified frames to the next receiver of a
+//   chain, and its TRAILER once this copy is committed.
 #include "xfer/receiver.h"
 
 #include <sys/stat.h>
 
+#include <optional>
 #include <thread>
 
 #include "archive_extractor.h"
+#include "forwarder.h"
 #include "frame_io.h"
 #include "ordered_workers.h"
 #include "received_stream.h"
+#include "receiver_preflight.h"
+#include "reread_check.h"
 #include "socket.h"
 #include "staging_dir.h"
 #include "transfer_common.h"
@@ -22,8 +29,6 @@ namespace xfer {
 namespace {
 
 constexpr auto kHandshakeTimeout = std::chrono::seconds(10);
-// Room for directory blocks and metadata beyond the files' own blocks.
-constexpr uint64_t kPerEntryOverhead = 4096;
 
 }  // namespace
 
@@ -64,14 +69,17 @@ namespace {
 class ReceiveSession {
  public:
   ReceiveSession(const ReceiveOptions& options, const Ticket& ticket)
-      : options_(options), ticket_(ticket), pacer_(options.progress, options.progress_interval) {}
+      : options_(options), ticket_(ticket), pacer_(options.progress, options.progress_interval) {
+    if (options.forward) forwarder_ = std::make_unique<Forwarder>(options);
+  }
 
   Status Run(Socket* listener, Report* report) {
-    XFER_RETURN_IF_ERROR(AcceptSender(listener));
+    Status status = AcceptSender(listener);
     *listener = Socket();  // one transfer: nobody else may connect now
-    Status status = ReceiveAll(report);
+    if (status.ok()) status = ReceiveAll(report);
     if (!status.ok()) {
-      SendErrorAndClose(channel_.get(), status);
+      if (channel_) SendErrorAndClose(channel_.get(), status);
+      if (forwarder_) report->peers.push_back(forwarder_->Abort(status));
       return status;
     }
     Status told = WriteControl(channel_.get(), FrameType::kResult, "",
@@ -82,6 +90,7 @@ class ReceiveSession {
           "the transfer is complete but the sender could not be told: " + told.message());
     }
     channel_->CloseWrite();
+    if (forwarder_) report->peers.push_back(forwarder_->Wait());
     report->wire_bytes = channel_->BytesSent() + channel_->BytesReceived();
     report->seconds = pacer_.Seconds();
     return Status::Ok();
@@ -118,34 +127,35 @@ class ReceiveSession {
     }
   }
 
-  Status ReadHello(Hello* hello) {
-    std::string payload;
-    XFER_RETURN_IF_ERROR(ReadControl(channel_.get(), FrameType::kHello, "sender", &payload,
+  Status ReadHello(std::string* payload, Hello* hello) {
+    XFER_RETURN_IF_ERROR(ReadControl(channel_.get(), FrameType::kHello, "sender", payload,
                                      Deadline::After(options_.idle_timeout), options_.cancel));
-    return DecodeHello(payload, hello);
+    return DecodeHello(*payload, hello);
   }
 
   Status Admit(const Hello& hello) {
-    if (!options_.overwrite) {
-      XFER_RETURN_IF_ERROR(CheckTargetsAbsent(options_.dest_dir, hello.top_names));
-    }
-    uint64_t needed = hello.allocated_bytes + hello.entries * kPerEntryOverhead;
-    XFER_RETURN_IF_ERROR(CheckFreeSpace(options_.dest_dir, needed));
+    XFER_RETURN_IF_ERROR(CheckAdmission(options_.dest_dir, hello.top_names, options_.overwrite,
+                                        hello.allocated_bytes, hello.entries));
     return StagingDir::Create(options_.dest_dir, &staging_);
   }
 
   Status ReceiveAll(Report* report) {
     Hello hello;
-    XFER_RETURN_IF_ERROR(ReadHello(&hello));
+    std::string hello_payload;
+    XFER_RETURN_IF_ERROR(ReadHello(&hello_payload, &hello));
     XFER_RETURN_IF_ERROR(Admit(hello));
-    XFER_RETURN_IF_ERROR(WriteControl(channel_.get(), FrameType::kAccept, "",
-                                      Deadline::After(options_.idle_timeout), options_.cancel));
-
     int threads = ResolveThreads(options_.threads);
     report->threads = threads;
     size_t in_flight = 2 * threads + 2;
-    // Payload and raw buffers of every frame inside the pipeline and the one being extracted.
-    BufferPool pool(hello.chunk_size, 2 * in_flight + 4);
+    // Payload and raw buffers of every frame inside the pipeline, the one being extracted, and
+    // those waiting to be forwarded.
+    BufferPool& pool = pool_.emplace(hello.chunk_size, 2 * in_flight + 4 + Forwarder::kQueueFrames);
+    // Before our ACCEPT: the sender's wait for it is the overall timeout, while its writes would
+    // give up after the idle one if data had to wait for the downstream's handshake.
+    if (forwarder_) forwarder_->Open(hello_payload, &pool);
+    XFER_RETURN_IF_ERROR(WriteControl(channel_.get(), FrameType::kAccept, "",
+                                      Deadline::After(options_.idle_timeout), options_.cancel));
+
     OrderedWorkers<ReceivedFrame> workers(
         threads, in_flight, [&pool](ReceivedFrame& frame) { return DecodeReceivedFrame(frame, &pool); });
     CancelToken stop_network;
@@ -160,7 +170,7 @@ class ReceiveSession {
     });
 
     ExtractCounters counters;
-    ReceivedStream stream(&workers, &pool, hello, &counters, [&](uint64_t done) {
+    ReceivedStream stream(&workers, &pool, hello, &counters, forwarder_.get(), [&](uint64_t done) {
       Progress progress;
       progress.total_bytes = hello.content_bytes;
       progress.done_bytes = done;
@@ -185,7 +195,14 @@ class ReceiveSession {
     XFER_RETURN_IF_ERROR(status);
 
     if (options_.sync) XFER_RETURN_IF_ERROR(staging_.Sync());
+    if (options_.reread_check) {
+      RereadStats reread;
+      XFER_RETURN_IF_ERROR(RereadCheck(staging_.path(), written, options_.cancel, &reread));
+      Log(LogLevel::kInfo, reread.Describe());
+    }
     XFER_RETURN_IF_ERROR(staging_.Commit(hello.top_names, options_.overwrite));
+    // Only now may the downstream commit: a failure here must leave nothing committed there.
+    if (forwarder_) forwarder_->Finish(stream.trailer_payload());
     report->entries = counters.entries_written.load();
     report->files = written.size();
     report->content_bytes = counters.content_bytes_written.load();
@@ -223,6 +240,8 @@ class ReceiveSession {
   ProgressPacer pacer_;
   std::unique_ptr<Channel> channel_;
   StagingDir staging_;
+  std::optional<BufferPool> pool_;        // outlives forwarder_, which gives buffers back
+  std::unique_ptr<Forwarder> forwarder_;  // with options.forward
 };
 
 }  // namespace

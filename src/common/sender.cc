@@ -1,10 +1,15 @@
 // The sending pipeline:
 //   reader thread: WriteArchive -> ChunkingSink (fixed-size chunks from a BufferPool)
 //   -> OrderedWorkers: XXH3-64 + zstd per chunk, on `threads` threads
-//   -> this thread: DATA frames in order, then MANIFEST frames, TRAILER, and the receiver's RESULT.
+//   -> this thread: DATA frames in order, then MANIFEST frames, TRAILER, and the receiver's RESULT,
+//      each frame written to every receiver still up (ReceiverLink), one after the other.
+// The source is read and compressed once however many receivers there are. A receiver that fails
+// is dropped and the others go on; the transfer stops only when none is left.
 #include "xfer/sender.h"
 
+#include <algorithm>
 #include <cstring>
+#include <functional>
 #include <optional>
 #include <thread>
 
@@ -12,10 +17,12 @@
 #include "archive_source.h"
 #include "buffer_pool.h"
 #include "chunk_codec.h"
-#include "frame_io.h"
 #include "ordered_workers.h"
+#include "receiver_link.h"
+#include "socket.h"
 #include "stream_digest.h"
 #include "transfer_common.h"
+#include "wire_format.h"
 
 namespace xfer {
 
@@ -90,36 +97,68 @@ class ChunkingSink : public ByteSink {
 class SendSession {
  public:
   explicit SendSession(const SendOptions& options)
-      : options_(options), pacer_(options.progress, options.progress_interval) {}
+      : options_(options), pacer_(options.progress, options.progress_interval) {
+    for (const Destination& destination : options.destinations) {
+      std::string role =
+          options.destinations.size() == 1
+              ? "receiver"
+              : "receiver " + JoinHostPort(destination.host, destination.ticket.port);
+      links_.emplace_back(destination, std::move(role), options.cancel);
+    }
+  }
 
   Status Run(Report* report) {
     XFER_RETURN_IF_ERROR(ValidateOptions());
-    XFER_RETURN_IF_ERROR(Connect());
     SourceSummary summary;
-    Status status = SummarizeSources(options_.paths, &summary);
+    Status status = ConnectAll();
+    if (status.ok()) status = SummarizeSources(options_.paths, &summary);
     if (status.ok()) status = Announce(summary);
     if (status.ok()) status = Stream(summary);
-    if (status.ok()) status = AwaitVerdict();
-    if (!status.ok()) {
-      SendErrorAndClose(channel_.get(), status);
-      return status;
+    if (status.ok()) status = AwaitVerdicts();
+    // A failure while links were still up stopped the transfer as a whole (the source, the
+    // caller): every receiver hears why, and that is the outcome.
+    bool stopped = !status.ok() && LiveLinks() > 0;
+    for (ReceiverLink& link : links_) {
+      if (!link.alive()) continue;
+      if (stopped) {
+        link.Fail(status);
+      } else {
+        link.Finish();
+      }
     }
-    channel_->CloseWrite();
-    report->entries = summary.entries;
-    report->files = summary.files;
-    report->content_bytes = summary.content_bytes;
-    report->stream_bytes = stream_bytes_;
-    report->wire_bytes = channel_->BytesSent() + channel_->BytesReceived();
-    report->seconds = pacer_.Seconds();
-    report->threads = threads_;
-    report->stream_digest = DigestHex(stream_digest_.Finish());
-    return Status::Ok();
+    if (status.ok()) {
+      report->entries = summary.entries;
+      report->files = summary.files;
+      report->content_bytes = summary.content_bytes;
+      report->stream_bytes = stream_bytes_;
+      report->wire_bytes = 0;
+      for (const ReceiverLink& link : links_) {
+        report->wire_bytes += link.BytesSent() + link.BytesReceived();
+      }
+      report->seconds = pacer_.Seconds();
+      report->threads = threads_;
+      report->stream_digest = DigestHex(stream_digest_.Finish());
+    }
+    if (links_.size() > 1) {
+      report->peers.clear();
+      for (const ReceiverLink& link : links_) {
+        report->peers.push_back({link.destination().host, link.alive(), link.failure().message()});
+      }
+    }
+    return stopped ? status : Outcome();
   }
 
  private:
   Status ValidateOptions() const {
     if (options_.paths.empty()) return Status(Code::kInvalidArgument, "no paths to send");
-    if (options_.host.empty()) return Status(Code::kInvalidArgument, "no receiver host given");
+    if (options_.destinations.empty()) {
+      return Status(Code::kInvalidArgument, "no receiver to send to");
+    }
+    for (const Destination& destination : options_.destinations) {
+      if (destination.host.empty()) {
+        return Status(Code::kInvalidArgument, "a receiver host is empty");
+      }
+    }
     if (options_.level < 0 || options_.level > 19) {
       return Status(Code::kInvalidArgument, "compression level must be from 1 to 19 (0: adaptive)");
     }
@@ -129,25 +168,82 @@ class SendSession {
     return Status::Ok();
   }
 
-  std::string Where() const { return options_.host + ":" + std::to_string(options_.ticket.port); }
+  // How long one frame may take to leave. Among several receivers, one that stopped reading
+  // holds back the others, whose receivers give up after their own idle timeout (the same by
+  // default); it is dropped after half of it, so that they still have the other half.
+  Deadline WriteDeadline() const {
+    std::chrono::milliseconds idle = options_.idle_timeout;
+    return Deadline::After(links_.size() > 1 ? idle / 2 : idle);
+  }
 
-  Deadline IdleDeadline() const { return Deadline::After(options_.idle_timeout); }
+  uint64_t BytesSent() const {
+    uint64_t sent = 0;
+    for (const ReceiverLink& link : links_) sent += link.BytesSent();
+    return sent;
+  }
 
-  Status Connect() {
-    Deadline deadline = Deadline::After(options_.timeout);
-    Socket socket;
-    XFER_RETURN_IF_ERROR(
-        ConnectTcp(options_.host, options_.ticket.port, deadline, options_.cancel, &socket));
-    level_.emplace(options_.level, PeerIsLocal(socket.fd()));
-    ChannelParams params;
-    params.secret = options_.ticket.secret;
-    params.encrypt = options_.ticket.encrypt;
-    XFER_RETURN_IF_ERROR(
-        OpenClientChannel(std::move(socket), params, deadline, options_.cancel, &channel_));
-    if (options_.log) {
-      options_.log(LogLevel::kInfo, "connected to " + Where() + " (" + channel_->Describe() + ")");
-    }
+  size_t LiveLinks() const {
+    return std::count_if(links_.begin(), links_.end(),
+                         [](const ReceiverLink& link) { return link.alive(); });
+  }
+
+  // Fails once every link was dropped: nothing is left to send to.
+  Status AnyLeft() const {
+    if (LiveLinks() == 0) return Status(Code::kNetwork, "no receiver left");
     return Status::Ok();
+  }
+
+  void Drop(ReceiverLink& link, const Status& status) {
+    link.Fail(status);
+    size_t live = LiveLinks();
+    // Once none is left, the error the transfer ends with tells it all.
+    if (live > 0 && options_.log) {
+      options_.log(LogLevel::kWarning,
+                   "dropped " + link.Where() + ", going on with " + std::to_string(live) + " of " +
+                       std::to_string(links_.size()) + " receivers: " + status.message());
+    }
+  }
+
+  // Runs step on every live link in turn, dropping each it fails for. Fails only when the caller
+  // cancelled or no link is left; either stops the transfer.
+  Status Broadcast(const std::function<Status(ReceiverLink&)>& step) {
+    for (ReceiverLink& link : links_) {
+      if (!link.alive()) continue;
+      Status status = step(link);
+      if (status.code() == Code::kCancelled) return status;
+      if (!status.ok()) Drop(link, status);
+    }
+    return AnyLeft();
+  }
+
+  // Connects to every destination at once, so that one slow to answer does not eat the others'
+  // time to connect.
+  Status ConnectAll() {
+    Deadline deadline = Deadline::After(options_.timeout);
+    std::vector<Status> results(links_.size());
+    std::vector<std::thread> connecting;
+    for (size_t i = 0; i < links_.size(); ++i) {
+      connecting.emplace_back([this, i, deadline, &results] {
+        ScopedSigpipeBlock no_sigpipe;  // the handshake writes to the socket
+        results[i] = links_[i].Connect(deadline);
+      });
+    }
+    for (std::thread& thread : connecting) thread.join();
+    bool all_local = true;
+    for (size_t i = 0; i < links_.size(); ++i) {
+      if (results[i].code() == Code::kCancelled) return results[i];
+      if (!results[i].ok()) {
+        Drop(links_[i], results[i]);
+        continue;
+      }
+      all_local = all_local && links_[i].local();
+      if (options_.log) {
+        options_.log(LogLevel::kInfo,
+                     "connected to " + links_[i].Where() + " (" + links_[i].Describe() + ")");
+      }
+    }
+    level_.emplace(options_.level, all_local);
+    return AnyLeft();
   }
 
   Status Announce(const SourceSummary& summary) {
@@ -159,34 +255,17 @@ class SendSession {
     hello.allocated_bytes = summary.allocated_bytes;
     hello.top_names = summary.top_names;
     total_bytes_ = summary.content_bytes;
+    std::string encoded = EncodeHello(hello);
+    // Every receiver checks its HELLO meanwhile; the ACCEPTs are then read in turn.
     Deadline deadline = Deadline::After(options_.timeout);
-    XFER_RETURN_IF_ERROR(WriteControl(channel_.get(), FrameType::kHello, EncodeHello(hello),
-                                      deadline, options_.cancel));
-    std::string ignored;
-    return ReadControl(channel_.get(), FrameType::kAccept, "receiver", &ignored, deadline,
-                       options_.cancel);
-  }
-
-  // Reads what the receiver says mid-stream: only ERROR (or its disappearance) is expected.
-  Status HearReceiver() {
-    std::string payload;
-    Status status = ReadControl(channel_.get(), FrameType::kResult, "receiver", &payload,
-                                Deadline::After(std::chrono::seconds(5)), options_.cancel);
-    if (status.code() == Code::kPeerFailed) return status;
-    if (status.ok()) return Status(Code::kProtocol, "receiver reported a result mid-stream");
-    return Status(Code::kNetwork,
-                  "connection to receiver " + Where() + " lost: " + status.message());
+    XFER_RETURN_IF_ERROR(
+        Broadcast([&](ReceiverLink& link) { return link.SendHello(encoded, deadline); }));
+    return Broadcast([&](ReceiverLink& link) { return link.AwaitAccept(deadline); });
   }
 
   Status SendFrame(const FrameHeader& header, const uint8_t* payload) {
-    if (channel_->InputPending()) return HearReceiver();
-    Status status =
-        WriteFrame(channel_.get(), header, payload, IdleDeadline(), options_.cancel, true);
-    if (status.code() == Code::kPeerFailed) return HearReceiver();
-    if (!status.ok() && status.code() != Code::kCancelled) {
-      return Status(status.code(), "sending to " + Where() + ": " + status.message());
-    }
-    return status;
+    return Broadcast(
+        [&](ReceiverLink& link) { return link.SendFrame(header, payload, WriteDeadline()); });
   }
 
   static Status CompressChunk(Chunk& chunk, ChunkCompressor* compressor, int level,
@@ -270,7 +349,7 @@ class SendSession {
       progress.total_bytes = total_bytes_;
       progress.done_bytes = counters.content_bytes_read.load();
       progress.entries_done = counters.entries_written.load();
-      progress.wire_bytes = channel_->BytesSent();
+      progress.wire_bytes = BytesSent();
       pacer_.Tick(progress);
     }
   }
@@ -304,27 +383,39 @@ class SendSession {
     trailer.data_frames = data_frames;
     trailer.manifest_records = manifest.size();
     trailer.stream_digest = stream_digest_.Finish();
-    return WriteControl(channel_.get(), FrameType::kTrailer, EncodeTrailer(trailer), IdleDeadline(),
-                        options_.cancel);
+    std::string encoded_trailer = EncodeTrailer(trailer);
+    return Broadcast(
+        [&](ReceiverLink& link) { return link.SendTrailer(encoded_trailer, WriteDeadline()); });
   }
 
-  // The receiver verifies, syncs and renames before it answers; that can take a while for a
-  // large tree, so the wait is the overall timeout rather than the idle one.
-  Status AwaitVerdict() {
-    std::string payload;
-    Status status = ReadControl(channel_.get(), FrameType::kResult, "receiver", &payload,
-                                Deadline::After(options_.timeout), options_.cancel);
-    if (!status.ok() && status.code() != Code::kPeerFailed) {
-      return Status(status.code(),
-                    "waiting for the receiver's verdict from " + Where() + ": " + status.message());
+  // The receivers verify, sync and rename before they answer; that can take a while for a large
+  // tree, so the wait is the overall timeout rather than the idle one. They all work at once, so
+  // one deadline covers reading their verdicts in turn.
+  Status AwaitVerdicts() {
+    Deadline deadline = Deadline::After(options_.timeout);
+    return Broadcast([&](ReceiverLink& link) { return link.AwaitVerdict(deadline); });
+  }
+
+  // Success when every receiver verified and committed; otherwise which failed, and why.
+  Status Outcome() const {
+    std::vector<const ReceiverLink*> failed;
+    for (const ReceiverLink& link : links_) {
+      if (!link.alive()) failed.push_back(&link);
     }
-    return status;
+    if (failed.empty()) return Status::Ok();
+    if (links_.size() == 1) return failed[0]->failure();
+    std::string message = std::to_string(failed.size()) + " of " + std::to_string(links_.size()) +
+                          " receivers failed";
+    for (size_t i = 0; i < failed.size(); ++i) {
+      message += (i == 0 ? ": " : "; ") + failed[i]->failure().message();
+    }
+    return Status(failed[0]->failure().code(), std::move(message));
   }
 
   const SendOptions& options_;
-  std::optional<AdaptiveLevel> level_;  // set once connected: it depends on where the peer is
+  std::vector<ReceiverLink> links_;
+  std::optional<AdaptiveLevel> level_;  // set once connected: it depends on where the peers are
   ProgressPacer pacer_;
-  std::unique_ptr<Channel> channel_;
   uint64_t total_bytes_ = 0;
   uint64_t stream_bytes_ = 0;
   int threads_ = 0;

@@ -364,13 +364,19 @@ Status CheckTargetsAbsent(const std::string& dest_dir, const std::vector<std::st
   return CheckAbsentAt(dest_fd.get(), dest_dir, names);
 }
 
-Status CheckFreeSpace(const std::string& dest_dir, uint64_t needed_bytes) {
+Status AvailableBytes(const std::string& dir, uint64_t* out) {
   struct statvfs vfs;
-  if (statvfs(dest_dir.c_str(), &vfs) != 0) {
-    return Status::FromErrno(errno, "checking free space in " + dest_dir);
+  if (statvfs(dir.c_str(), &vfs) != 0) {
+    return Status::FromErrno(errno, "checking free space in " + dir);
   }
   // f_bavail: what an unprivileged writer may use; root's reserve is not counted on.
-  uint64_t free_bytes = static_cast<uint64_t>(vfs.f_bavail) * vfs.f_frsize;
+  *out = static_cast<uint64_t>(vfs.f_bavail) * vfs.f_frsize;
+  return Status::Ok();
+}
+
+Status CheckFreeSpace(const std::string& dest_dir, uint64_t needed_bytes) {
+  uint64_t free_bytes = 0;
+  XFER_RETURN_IF_ERROR(AvailableBytes(dest_dir, &free_bytes));
   if (free_bytes >= needed_bytes) return Status::Ok();
   return Status(Code::kNoSpace, "not enough space in " + dest_dir + ": need " +
                                     FormatBytes(needed_bytes) + ", " + FormatBytes(free_bytes) +

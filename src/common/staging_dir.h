@@ -48,6 +48,10 @@ class StagingDir {
 // Fails with Code::kExists naming the first dest_dir/NAME that already exists.
 Status CheckTargetsAbsent(const std::string& dest_dir, const std::vector<std::string>& names);
 
+// Sets *out to the bytes an unprivileged writer may still use on dir's filesystem (root's reserve
+// is not counted on).
+Status AvailableBytes(const std::string& dir, uint64_t* out);
+
 // Fails with Code::kNoSpace when dest_dir's filesystem has fewer than needed_bytes available:
 // "not enough space in /data: need 12.3 GiB, 4.1 GiB free".
 Status CheckFreeSpace(const std::string& dest_dir, uint64_t needed_bytes);

@@ -2,11 +2,29 @@
 #include <cstdio>
 
 #include "cli_common.h"
+#include "firewall.h"
 #include "xfer/receiver.h"
 
 namespace {
 
 constexpr char kProgram[] = "xfer-recv";
+
+// --preflight: the checks a transfer of `incoming` into options.dest_dir would pass, without
+// listening, for `xfer` to check every host before it starts.
+int RunPreflight(const xfer::ReceiveOptions& options, const std::string& need,
+                 xfer::IncomingTransfer* incoming) {
+  if (!xfer::cli::ParseSize(need, &incoming->allocated_bytes)) {
+    std::fprintf(stderr, "%s: error: --need: '%s' is not a size like 10G\n", kProgram,
+                 need.c_str());
+    return xfer::cli::kExitUsage;
+  }
+  uint64_t free_bytes = 0;
+  xfer::Status status = xfer::Receiver::Preflight(options, *incoming, &free_bytes);
+  if (!status.ok()) return xfer::cli::ReportError(kProgram, status);
+  std::printf("%s\n",
+              xfer::cli::PreflightJson("\"free_bytes\":" + std::to_string(free_bytes)).c_str());
+  return xfer::cli::kExitOk;
+}
 
 }  // namespace
 
@@ -15,6 +33,11 @@ int main(int argc, char** argv) {
   xfer::cli::CommonFlags common;
   bool no_encrypt = false;
   bool no_sync = false;
+  bool preflight = false;
+  xfer::IncomingTransfer incoming;
+  std::string need = "0";
+  std::string open_firewall_for;
+  std::string forward_host;
 
   CLI::App app{
       "Receive a transfer from xfer-send into DIR.\n\n"
@@ -23,6 +46,9 @@ int main(int argc, char** argv) {
       "holder of the ticket can connect. Each top-level entry sent arrives as DIR/NAME, written\n"
       "under a hidden staging directory and renamed into place only once every checksum\n"
       "matched and the data is on disk. On success prints one JSON line on stdout.\n\n"
+      "With --forward HOST, one source feeds a chain of receivers: this one reads the next\n"
+      "receiver's ticket from stdin before it prints its own, and passes every verified chunk\n"
+      "on to it while writing its own copy.\n\n"
       "Exit status: 0 success, 1 transfer failed (DIR unchanged), 2 bad command line.",
       kProgram};
   app.add_option("DIR", options.dest_dir, "Existing destination directory")->required();
@@ -33,18 +59,65 @@ int main(int argc, char** argv) {
                "Send data in clear (still authenticated and checksummed); for trusted networks");
   app.add_flag("--overwrite", options.overwrite, "Replace existing DIR/NAME entries");
   app.add_flag("--no-sync", no_sync, "Do not flush the data to disk before reporting success");
+  app.add_flag("--checksum", options.reread_check,
+               "Before committing, drop the written files from the page cache, read them back "
+               "and compare each with the sender's checksum (with --no-sync the pages may not "
+               "leave the cache, and the re-read checks memory instead of the disk)");
+  CLI::Option* preflight_flag = app.add_flag(
+      "--preflight", preflight,
+      "Only check DIR as a transfer would (a directory that takes new entries; no DIR/NAME "
+      "for --name unless --overwrite; room for --need bytes in --entries entries), without "
+      "listening; print one JSON line: {\"preflight\":\"ok\",...,\"free_bytes\":N}");
+  app.add_option("--name", incoming.names, "With --preflight: a top-level NAME that will arrive")
+      ->needs(preflight_flag);
+  app.add_option("--need", need,
+                 "With --preflight: bytes the files occupy on the sender (its allocated_bytes), "
+                 "e.g. 10G")
+      ->needs(preflight_flag);
+  app.add_option("--entries", incoming.entries,
+                 "With --preflight: entries that will arrive (each needs room for metadata)")
+      ->needs(preflight_flag);
+  app.add_option("--open-firewall-for", open_firewall_for,
+                 "Let TCP from this sending host (name or address) through the firewall to the "
+                 "port, from before the ticket is printed until xfer-recv exits (nft: a rule at "
+                 "the top of every input base chain; without nft: iptables/ip6tables INPUT). Only "
+                 "a SIGKILL leaves the rules behind; they carry the comment \"xfer-recv PID\"")
+      ->type_name("ADDR");
+  app.add_option("--forward", forward_host,
+                 "Also pass the transfer on, as it arrives and once verified here, to the "
+                 "xfer-recv listening on HOST, whose ticket is the first line of stdin (read "
+                 "before this receiver prints its own). If that receiver fails, this copy still "
+                 "completes and the result line says why under \"peers\"; if this one fails, so "
+                 "does that one, with nothing committed there")
+      ->type_name("HOST");
   xfer::cli::AddCommonFlags(&app, kProgram, &common);
   int exit_code = 0;
   if (!xfer::cli::ParseCommandLine(&app, argc, argv, &exit_code)) return exit_code;
+  if (preflight) return RunPreflight(options, need, &incoming);
 
   xfer::CancelToken cancel;
   xfer::cli::ApplyCommonFlags(common, kProgram, &cancel, &options);
   options.encrypt = !no_encrypt;
   options.sync = !no_sync;
+  xfer::Status status;
+  if (!forward_host.empty()) {
+    std::string ticket_line;
+    xfer::Destination downstream{forward_host, {}};
+    status = xfer::cli::ReadTicketFromStdin(options.timeout, &ticket_line);
+    if (status.ok()) status = xfer::Ticket::Parse(ticket_line, &downstream.ticket);
+    if (!status.ok()) return xfer::cli::ReportError(kProgram, status.WithContext("--forward"));
+    options.forward = std::move(downstream);
+  }
 
   std::unique_ptr<xfer::Receiver> receiver;
-  xfer::Status status = xfer::Receiver::Listen(options, &receiver);
+  status = xfer::Receiver::Listen(options, &receiver);
   if (!status.ok()) return xfer::cli::ReportError(kProgram, status);
+  // Every return from here on removes the rules (SIGINT and SIGTERM cancel, then return too).
+  xfer::cli::FirewallOpening firewall(options.log);
+  if (!open_firewall_for.empty()) {
+    status = firewall.Open(open_firewall_for, receiver->port());
+    if (!status.ok()) return xfer::cli::ReportError(kProgram, status);
+  }
   std::printf("%s\n", receiver->ticket().Format().c_str());
   std::fflush(stdout);
 

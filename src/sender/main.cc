@@ -1,7 +1,5 @@
-// xfer-send: reads a ticket, sends files and directories to the xfer-recv that printed it.
-#include <poll.h>
-#include <unistd.h>
-
+// xfer-send: reads tickets, sends files and directories to the xfer-recvs that printed them.
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 
@@ -11,36 +9,54 @@
 namespace {
 
 constexpr char kProgram[] = "xfer-send";
-constexpr size_t kMaxTicketLine = 256;
 
-// Reads the first line of stdin, waiting at most `timeout` for it.
-xfer::Status ReadTicketFromStdin(std::chrono::seconds timeout, std::string* line) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  char c;
-  while (line->size() < kMaxTicketLine) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
-    pollfd p{STDIN_FILENO, POLLIN, 0};
-    int ready = poll(&p, 1, static_cast<int>(std::max<int64_t>(left.count(), 0)));
-    if (ready == 0) {
-      return xfer::Status(xfer::Code::kTimeout, "no ticket arrived on stdin within " +
-                                                    std::to_string(timeout.count()) + " s");
-    }
-    ssize_t n = read(STDIN_FILENO, &c, 1);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return xfer::Status::FromErrno(errno, "reading the ticket from stdin");
-    if (n == 0 || c == '\n') break;
-    *line += c;
+// One ticket per line, in --to order.
+xfer::Status ReadTicketFile(const std::string& path, size_t count,
+                            std::vector<std::string>* lines) {
+  std::ifstream in(path);
+  if (!in) return xfer::Status::FromErrno(errno, "reading ticket file " + path);
+  std::string line;
+  while (lines->size() < count && std::getline(in, line)) lines->push_back(line);
+  if (lines->size() < count) {
+    return xfer::Status(xfer::Code::kInvalidArgument,
+                        "ticket file " + path + " holds " + std::to_string(lines->size()) +
+                            " tickets for " + std::to_string(count) + " --to hosts");
   }
-  if (line->empty()) return xfer::Status(xfer::Code::kInvalidArgument, "no ticket on stdin");
   return xfer::Status::Ok();
 }
 
-xfer::Status ReadTicketFile(const std::string& path, std::string* line) {
-  std::ifstream in(path);
-  if (!in) return xfer::Status::FromErrno(errno, "reading ticket file " + path);
-  std::getline(in, *line);
+// One ticket per line of stdin, in --to order.
+xfer::Status ReadTicketsFromStdin(std::chrono::seconds timeout, size_t count,
+                                  std::vector<std::string>* lines) {
+  while (lines->size() < count) {
+    std::string line;
+    xfer::Status status = xfer::cli::ReadTicketFromStdin(timeout, &line);
+    if (!status.ok() && count > 1) {
+      status = status.WithContext("ticket " + std::to_string(lines->size() + 1) + " of " +
+                                  std::to_string(count));
+    }
+    XFER_RETURN_IF_ERROR(status);
+    lines->push_back(std::move(line));
+  }
   return xfer::Status::Ok();
+}
+
+// --preflight: what a send of paths would carry, for `xfer` to check every host before it starts.
+int RunPreflight(const std::vector<std::string>& paths) {
+  xfer::SourceSurvey survey;
+  xfer::Status status = xfer::SurveySources(paths, &survey);
+  if (!status.ok()) return xfer::cli::ReportError(kProgram, status);
+  std::string names;
+  for (const std::string& name : survey.top_names) {
+    names += (names.empty() ? "" : ",") + xfer::JsonString(name);
+  }
+  std::string fields = "\"entries\":" + std::to_string(survey.entries) +
+                       ",\"files\":" + std::to_string(survey.files) +
+                       ",\"bytes\":" + std::to_string(survey.content_bytes) +
+                       ",\"allocated_bytes\":" + std::to_string(survey.allocated_bytes) +
+                       ",\"names\":[" + names + "]";
+  std::printf("%s\n", xfer::cli::PreflightJson(fields).c_str());
+  return xfer::cli::kExitOk;
 }
 
 }  // namespace
@@ -48,22 +64,31 @@ xfer::Status ReadTicketFile(const std::string& path, std::string* line) {
 int main(int argc, char** argv) {
   xfer::SendOptions options;
   xfer::cli::CommonFlags common;
+  std::vector<std::string> hosts;
   std::string ticket_file;
   std::string chunk_size = "1M";
   bool no_compress = false;
+  bool preflight = false;
 
   CLI::App app{
-      "Send files and directories to the xfer-recv whose ticket arrives on stdin.\n\n"
+      "Send files and directories to the xfer-recv whose ticket arrives on stdin, or to several\n"
+      "at once: one --to per receiver and one ticket line per --to, in the same order.\n\n"
       "Each PATH is sent under its basename, like tar -C dirname(PATH) basename(PATH). The data\n"
       "is compressed with zstd on several threads, checksummed with xxHash, and sent over TLS\n"
       "1.3 keyed by the ticket (or in clear if the receiver chose --no-encrypt). Success means\n"
       "the receiver verified everything and committed it. On success prints one JSON line.\n\n"
-      "Exit status: 0 success, 1 transfer failed, 2 bad command line.",
+      "With several receivers the files are read and compressed once and every receiver gets\n"
+      "the same stream. One that fails is dropped and the others go on; the JSON line then lists\n"
+      "each receiver under \"peers\" and is printed whenever at least one succeeded.\n\n"
+      "Exit status: 0 success (every receiver), 1 transfer failed (for at least one receiver),\n"
+      "2 bad command line.",
       kProgram};
   app.add_option("PATH", options.paths, "Files or directories to send")->required();
-  app.add_option("--to", options.host, "Host where xfer-recv listens")->required();
+  // Required unless --preflight: checked after parsing, as CLI11 has no "required unless".
+  app.add_option("--to", hosts, "Host where xfer-recv listens; repeat it to send to several")
+      ->allow_extra_args(false);
   app.add_option("--ticket-file", ticket_file,
-                 "Read the ticket from FILE instead of the first line of stdin");
+                 "Read the tickets from FILE (one line per --to) instead of stdin");
   app.add_option("--level", options.level,
                  "Fixed zstd level, 1 to 19 (default: adapt per window of chunks, from storing raw "
                  "when the CPU is the bottleneck up to level 1 when the network is; raw when the "
@@ -71,9 +96,18 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 19));
   app.add_flag("--no-compress", no_compress, "Send the data uncompressed");
   app.add_option("--chunk-size", chunk_size, "Bytes per chunk, 64K to 16M")->default_val("1M");
+  app.add_flag("--preflight", preflight,
+               "Only check the PATHs: walk them as a send would, send nothing, and print one "
+               "JSON line: {\"preflight\":\"ok\",...,\"entries\":N,\"files\":N,\"bytes\":N,"
+               "\"allocated_bytes\":N,\"names\":[...]}");
   xfer::cli::AddCommonFlags(&app, kProgram, &common);
   int exit_code = 0;
   if (!xfer::cli::ParseCommandLine(&app, argc, argv, &exit_code)) return exit_code;
+  if (preflight) return RunPreflight(options.paths);
+  if (app.count("--to") == 0) {
+    std::fprintf(stderr, "%s: error: --to is required (except with --preflight)\n", kProgram);
+    return xfer::cli::kExitUsage;
+  }
   uint64_t chunk_bytes = 0;
   if (!xfer::cli::ParseSize(chunk_size, &chunk_bytes) || chunk_bytes > UINT32_MAX) {
     std::fprintf(stderr, "%s: error: --chunk-size: '%s' is not a size like 1M\n", kProgram,
@@ -86,16 +120,24 @@ int main(int argc, char** argv) {
   options.compress = !no_compress;
   options.chunk_size = static_cast<uint32_t>(chunk_bytes);
 
-  std::string ticket_line;
+  std::vector<std::string> ticket_lines;
   xfer::Status status = ticket_file.empty()
-                            ? ReadTicketFromStdin(options.timeout, &ticket_line)
-                            : ReadTicketFile(ticket_file, &ticket_line);
-  if (status.ok()) status = xfer::Ticket::Parse(ticket_line, &options.ticket);
+                            ? ReadTicketsFromStdin(options.timeout, hosts.size(), &ticket_lines)
+                            : ReadTicketFile(ticket_file, hosts.size(), &ticket_lines);
+  for (size_t i = 0; status.ok() && i < hosts.size(); ++i) {
+    xfer::Destination destination{hosts[i], {}};
+    status = xfer::Ticket::Parse(ticket_lines[i], &destination.ticket)
+                 .WithContext("ticket for --to " + hosts[i]);
+    options.destinations.push_back(std::move(destination));
+  }
   if (!status.ok()) return xfer::cli::ReportError(kProgram, status);
 
   xfer::Report report;
   status = xfer::Send(options, &report);
+  // Among several receivers, those that succeeded committed the data: say which.
+  bool some_succeeded = std::any_of(report.peers.begin(), report.peers.end(),
+                                    [](const xfer::PeerOutcome& peer) { return peer.ok; });
+  if (status.ok() || some_succeeded) std::printf("%s\n", report.ToJson().c_str());
   if (!status.ok()) return xfer::cli::ReportError(kProgram, status);
-  std::printf("%s\n", report.ToJson().c_str());
   return xfer::cli::kExitOk;
 }

@@ -14,12 +14,13 @@ namespace xfer::testing {
 
 std::unique_ptr<ChildProcess> StartReceiver(const std::string& dest_dir,
                                             const std::vector<std::string>& extra_args,
-                                            std::string* ticket) {
+                                            std::string* ticket, const std::string& stdin_line) {
   std::vector<std::string> argv = {XFER_RECV_BIN_PATH, "--listen", "127.0.0.1", "--timeout",
                                    "60"};
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
   argv.push_back(dest_dir);
   auto receiver = std::make_unique<ChildProcess>(argv);
+  if (!stdin_line.empty()) receiver->WriteStdin(stdin_line + "\n");
   *ticket = receiver->ReadStdoutLine();
   return receiver;
 }
@@ -27,11 +28,23 @@ std::unique_ptr<ChildProcess> StartReceiver(const std::string& dest_dir,
 std::unique_ptr<ChildProcess> StartSender(const std::string& ticket,
                                           const std::vector<std::string>& paths,
                                           const std::vector<std::string>& extra_args) {
-  std::vector<std::string> argv = {XFER_SEND_BIN_PATH, "--to", "127.0.0.1", "--timeout", "60"};
+  return StartSenderToAll({ticket}, paths, extra_args);
+}
+
+std::unique_ptr<ChildProcess> StartSenderToAll(const std::vector<std::string>& tickets,
+                                               const std::vector<std::string>& paths,
+                                               const std::vector<std::string>& extra_args) {
+  std::vector<std::string> argv = {XFER_SEND_BIN_PATH};
+  std::string ticket_lines;
+  for (const std::string& ticket : tickets) {
+    argv.insert(argv.end(), {"--to", "127.0.0.1"});
+    ticket_lines += ticket + "\n";
+  }
+  argv.insert(argv.end(), {"--timeout", "60"});
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
   argv.insert(argv.end(), paths.begin(), paths.end());
   auto sender = std::make_unique<ChildProcess>(argv);
-  sender->WriteStdin(ticket + "\n");
+  sender->WriteStdin(ticket_lines);
   sender->CloseStdin();
   return sender;
 }

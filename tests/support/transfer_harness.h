@@ -10,14 +10,22 @@
 namespace xfer::testing {
 
 // Starts xfer-recv on 127.0.0.1 for dest_dir and reads its ticket line.
+// stdin_line, when given, is written to its stdin first (the downstream ticket of --forward).
 std::unique_ptr<ChildProcess> StartReceiver(const std::string& dest_dir,
                                             const std::vector<std::string>& extra_args,
-                                            std::string* ticket);
+                                            std::string* ticket,
+                                            const std::string& stdin_line = "");
 
 // Starts xfer-send to 127.0.0.1 with the ticket on its stdin.
 std::unique_ptr<ChildProcess> StartSender(const std::string& ticket,
                                           const std::vector<std::string>& paths,
                                           const std::vector<std::string>& extra_args = {});
+
+// Starts xfer-send with one --to 127.0.0.1 per ticket and the tickets on its stdin, one line
+// each, in that order.
+std::unique_ptr<ChildProcess> StartSenderToAll(const std::vector<std::string>& tickets,
+                                               const std::vector<std::string>& paths,
+                                               const std::vector<std::string>& extra_args = {});
 
 // The same ticket pointing at another port (a proxy in front of the receiver).
 std::string TicketWithPort(const std::string& ticket, uint16_t port);

@@ -1,0 +1,88 @@
+// Forwarder: the receiver's link to the next receiver of a chain (ReceiveOptions::forward).
+//
+// It replays the upstream sender's frames, unchanged and in stream order, to a downstream
+// xfer-recv that cannot tell it from a sender: the same HELLO, every DATA and MANIFEST frame once
+// this receiver verified it, and the TRAILER only once this receiver committed its own copy, so
+// that the downstream never commits what failed here. Frames wait in a small BoundedQueue for the
+// thread that owns the downstream channel; a slow downstream slows this receiver down rather than
+// growing the queue.
+//
+// A downstream that refuses, fails or disconnects only stops the forwarding (a warning is logged,
+// possibly from the forwarding thread, and Wait() reports why); this receiver's own copy goes on.
+// Every wait on the downstream has a deadline: options.idle_timeout for the handshake and each
+// frame, options.timeout for its verdict.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <thread>
+
+#include "bounded_queue.h"
+#include "buffer.h"
+#include "buffer_pool.h"
+#include "channel.h"
+#include "wire_format.h"
+#include "xfer/receiver.h"
+#include "xfer/report.h"
+
+namespace xfer {
+
+class Forwarder {
+ public:
+  // Frames waiting for the downstream; with the one being sent, what forwarding adds to memory.
+  static constexpr size_t kQueueFrames = 4;
+
+  // options.forward must be set. options must outlive the Forwarder.
+  explicit Forwarder(const ReceiveOptions& options);
+  // Stops the thread without telling the downstream anything more.
+  ~Forwarder();
+  Forwarder(const Forwarder&) = delete;
+  Forwarder& operator=(const Forwarder&) = delete;
+
+  // Connects, sends hello_payload (the upstream's HELLO as received) and waits up to
+  // options.idle_timeout for the downstream's ACCEPT, then starts the sending thread. Payloads go
+  // back to pool once sent; pool must outlive the Forwarder. On failure forwarding is off.
+  void Open(std::string_view hello_payload, BufferPool* pool);
+
+  // Queues one verified DATA or MANIFEST frame with its payload as received (compressed or not).
+  // Blocks while kQueueFrames frames wait. With forwarding off the payload goes back to the pool.
+  void Forward(const FrameHeader& header, Buffer payload);
+
+  // This receiver committed its copy: queues the TRAILER, on which the downstream verifies and
+  // commits its own. Then the thread waits up to options.timeout for the downstream's verdict.
+  void Finish(std::string_view trailer_payload);
+
+  // After Finish: waits for the thread, so that ok means the downstream committed.
+  PeerOutcome Wait();
+
+  // This receiver failed: drops what is queued and sends the downstream an ERROR ("upstream
+  // failed: ..."), connecting first if Open never ran, so that it fails too and commits nothing.
+  PeerOutcome Abort(const Status& why);
+
+ private:
+  struct QueuedFrame {
+    FrameHeader header;
+    Buffer payload;
+  };
+
+  Status Connect(Deadline deadline, const CancelToken* cancel);
+  Status Handshake(std::string_view hello_payload);
+  void SendLoop();
+  Status Send(const QueuedFrame& frame);
+  Status HearDownstream();
+  Status AwaitVerdict();
+  // Records why forwarding stopped and logs it; the channel is dropped.
+  void Fail(const Status& status);
+  std::string Where() const;
+
+  const ReceiveOptions& options_;
+  PeerOutcome outcome_;
+  bool opened_ = false;
+  BufferPool* pool_ = nullptr;
+  std::unique_ptr<Channel> channel_;  // owned by thread_ while it runs
+  BoundedQueue<QueuedFrame> queue_{kQueueFrames};
+  std::thread thread_;
+};
+
+}  // namespace xfer

@@ -1,0 +1,100 @@
+#include "receiver_link.h"
+
+#include <chrono>
+
+#include "frame_io.h"
+#include "socket.h"
+
+namespace xfer {
+
+std::string ReceiverLink::Where() const {
+  return JoinHostPort(destination_.host, destination_.ticket.port);
+}
+
+Status ReceiverLink::Connect(Deadline deadline) {
+  Socket socket;
+  XFER_RETURN_IF_ERROR(
+      ConnectTcp(destination_.host, destination_.ticket.port, deadline, cancel_, &socket));
+  local_ = PeerIsLocal(socket.fd());
+  ChannelParams params;
+  params.secret = destination_.ticket.secret;
+  params.encrypt = destination_.ticket.encrypt;
+  return OpenClientChannel(std::move(socket), params, deadline, cancel_, &channel_);
+}
+
+Status ReceiverLink::SendHello(std::string_view hello, Deadline deadline) {
+  return Wrote(WriteControl(channel_.get(), FrameType::kHello, hello, deadline, cancel_));
+}
+
+Status ReceiverLink::AwaitAccept(Deadline deadline) {
+  std::string ignored;
+  return ReadControl(channel_.get(), FrameType::kAccept, role_, &ignored, deadline, cancel_);
+}
+
+Status ReceiverLink::HearReceiver() {
+  std::string payload;
+  Status status = ReadControl(channel_.get(), FrameType::kResult, role_, &payload,
+                              Deadline::After(std::chrono::seconds(5)), cancel_);
+  if (status.code() == Code::kPeerFailed) return status;
+  if (status.ok()) return Status(Code::kProtocol, role_ + " reported a result mid-stream");
+  return Status(Code::kNetwork, "connection to receiver " + Where() + " lost: " + status.message());
+}
+
+Status ReceiverLink::SendFrame(const FrameHeader& header, const uint8_t* payload,
+                               Deadline deadline) {
+  if (channel_->InputPending()) return HearReceiver();
+  Status status = Wrote(WriteFrame(channel_.get(), header, payload, deadline, cancel_, true));
+  if (status.code() == Code::kPeerFailed) return HearReceiver();
+  if (!status.ok() && status.code() != Code::kCancelled) {
+    return Status(status.code(), "sending to " + Where() + ": " + status.message());
+  }
+  return status;
+}
+
+Status ReceiverLink::SendTrailer(std::string_view trailer, Deadline deadline) {
+  return Wrote(WriteControl(channel_.get(), FrameType::kTrailer, trailer, deadline, cancel_));
+}
+
+Status ReceiverLink::AwaitVerdict(Deadline deadline) {
+  std::string payload;
+  Status status =
+      ReadControl(channel_.get(), FrameType::kResult, role_, &payload, deadline, cancel_);
+  if (!status.ok() && status.code() != Code::kPeerFailed) {
+    return Status(status.code(),
+                  "waiting for the receiver's verdict from " + Where() + ": " + status.message());
+  }
+  return status;
+}
+
+void ReceiverLink::Finish() { channel_->CloseWrite(); }
+
+void ReceiverLink::Fail(const Status& status) {
+  if (!failure_.ok()) return;
+  failure_ = status;
+  if (channel_ == nullptr) return;  // it never connected
+  // After a failed write the stream stops mid-frame, so no ERROR frame can follow; closing at
+  // once is what tells the receiver, and waiting for it to hang up would hold back the others.
+  if (!write_failed_) SendErrorAndClose(channel_.get(), status);
+  bytes_sent_ = channel_->BytesSent();
+  bytes_received_ = channel_->BytesReceived();
+  channel_.reset();
+}
+
+Status ReceiverLink::Wrote(Status status) {
+  if (!status.ok()) write_failed_ = true;
+  return status;
+}
+
+std::string ReceiverLink::Describe() const {
+  return channel_ != nullptr ? channel_->Describe() : "not connected";
+}
+
+uint64_t ReceiverLink::BytesSent() const {
+  return channel_ != nullptr ? channel_->BytesSent() : bytes_sent_;
+}
+
+uint64_t ReceiverLink::BytesReceived() const {
+  return channel_ != nullptr ? channel_->BytesReceived() : bytes_received_;
+}
+
+}  // namespace xfer
