@@ -1,0 +1,42 @@
+// Plan: everything `xfer` was asked to do, as parsed from the command line and config files.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "host_spec.h"
+
+namespace xfer::orchestrator {
+
+enum class Fanout {
+  kChain,     // source -> target 1 -> target 2 -> ...: each receiver forwards what it verified
+  kParallel,  // source -> every target at once
+};
+
+struct Plan {
+  HostPath source;
+  std::vector<HostPath> targets;
+  std::vector<std::string> ssh_command{"ssh"};
+  std::string bin_dir;  // where xfer-send/xfer-recv live on remote hosts; "" for PATH
+  Fanout fanout = Fanout::kChain;
+  uint16_t port = 0;    // receivers' port; 0: the kernel picks one per receiver
+  bool compress = true;
+  int level = 0;        // 0: adaptive
+  bool encrypt = true;
+  bool checksum = false;  // re-read every written file at each target
+  bool overwrite = false;
+  bool open_firewall = false;
+  int threads = 0;
+  int64_t timeout_s = 300;
+  int64_t idle_timeout_s = 60;
+  bool verbose = false;
+  bool json = false;  // JSON-lines events on stdout instead of the terminal display
+};
+
+// How a host is named in messages: its ssh target ("root@db2"), or "localhost".
+std::string HostName(const HostPath& host);
+// How a source or target is named in messages: "HOST:PATH" as the user wrote it.
+std::string TargetLabel(const HostPath& target);
+
+}  // namespace xfer::orchestrator

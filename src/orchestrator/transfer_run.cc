@@ -1,0 +1,228 @@
+#include "transfer_run.h"
+
+#include <poll.h>
+#include <signal.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "json_line.h"
+#include "process.h"
+
+namespace xfer::orchestrator {
+
+namespace {
+
+using Clock = Process::Clock;
+
+constexpr auto kTick = std::chrono::seconds(1);
+// After a cancel, how long the programs get to clean up (staging directories, firewall rules)
+// before they are killed.
+constexpr auto kCleanupGrace = std::chrono::seconds(15);
+
+// One program `xfer` started, and what it said.
+struct Running {
+  std::unique_ptr<Process> process;
+  int target = -1;  // index into the targets, or -1 for the sender
+  bool reported = false;     // printed its result line
+};
+
+std::vector<std::string> CommonArgs(const Plan& plan) {
+  std::vector<std::string> args{"--json", "--timeout", std::to_string(plan.timeout_s),
+                                "--idle-timeout", std::to_string(plan.idle_timeout_s)};
+  if (plan.threads > 0) args.insert(args.end(), {"--threads", std::to_string(plan.threads)});
+  if (plan.verbose) args.push_back("--verbose");
+  return args;
+}
+
+std::vector<std::string> ReceiverArgs(const Plan& plan, size_t i) {
+  std::vector<std::string> args = CommonArgs(plan);
+  if (!plan.encrypt) args.push_back("--no-encrypt");
+  if (plan.overwrite) args.push_back("--overwrite");
+  if (plan.checksum) args.push_back("--checksum");
+  if (plan.port != 0) args.insert(args.end(), {"--port", std::to_string(plan.port)});
+  bool chain = plan.fanout == Fanout::kChain;
+  if (chain && i + 1 < plan.targets.size()) {
+    args.insert(args.end(), {"--forward", plan.targets[i + 1].host});
+  }
+  if (plan.open_firewall) {
+    const HostPath& sender = chain && i > 0 ? plan.targets[i - 1] : plan.source;
+    args.insert(args.end(), {"--open-firewall-for", sender.host});
+  }
+  args.insert(args.end(), {"--", plan.targets[i].path});
+  return args;
+}
+
+std::vector<std::string> SenderArgs(const Plan& plan) {
+  std::vector<std::string> args = CommonArgs(plan);
+  if (!plan.compress) {
+    args.push_back("--no-compress");
+  } else if (plan.level > 0) {
+    args.insert(args.end(), {"--level", std::to_string(plan.level)});
+  }
+  size_t destinations = plan.fanout == Fanout::kChain ? 1 : plan.targets.size();
+  for (size_t i = 0; i < destinations; ++i) {
+    args.insert(args.end(), {"--to", plan.targets[i].host});
+  }
+  args.insert(args.end(), {"--", plan.source.path});
+  return args;
+}
+
+// "xfer-recv: error: MESSAGE" -> "MESSAGE": the target's label already says who.
+std::string ErrorOf(const Running& running) {
+  std::string line = running.process->last_error_line();
+  for (const char* prefix : {"xfer-recv: error: ", "xfer-send: error: "}) {
+    if (line.rfind(prefix, 0) == 0) return line.substr(std::string(prefix).size());
+  }
+  if (!line.empty()) return line;
+  int code = running.process->exit_code();
+  return code < 0 ? "did not finish" : "exited with status " + std::to_string(code);
+}
+
+bool IsTicket(const std::string& line) { return line.rfind("xfer1:", 0) == 0; }
+
+// Starts the receivers and the sender. False (with every target marked failed) if one of them
+// could not start: then nothing was sent.
+bool StartAll(const Plan& plan, Hosts* hosts, std::vector<Running>* running,
+              std::vector<TargetState>* targets) {
+  size_t count = plan.targets.size();
+  bool chain = plan.fanout == Fanout::kChain;
+  std::vector<std::string> tickets(count);
+  auto fail = [&](size_t i, const std::string& why) {
+    for (size_t j = 0; j < count; ++j) {
+      (*targets)[j].finished = true;
+      (*targets)[j].error = j == i ? why : "not started: " + TargetLabel(plan.targets[i]) +
+                                               " failed to start";
+    }
+    return false;
+  };
+  auto deadline = Clock::now() + std::chrono::seconds(plan.timeout_s);
+  // A chain starts at its end: each receiver needs its downstream's ticket before it listens.
+  for (size_t step = 0; step < count; ++step) {
+    size_t i = chain ? count - 1 - step : step;
+    const HostPath& target = plan.targets[i];
+    Running receiver;
+    receiver.target = static_cast<int>(i);
+    Status status = Process::Start(hosts->Command(target, "xfer-recv", ReceiverArgs(plan, i)),
+                                   "xfer-recv on " + HostName(target), &receiver.process);
+    if (status.ok() && chain && i + 1 < count) {
+      status = receiver.process->WriteStdin(tickets[i + 1] + "\n");
+    }
+    if (status.ok()) status = receiver.process->ReadLine(deadline, &tickets[i]);
+    if (status.ok() && !IsTicket(tickets[i])) {
+      status = Status(Code::kProtocol, "xfer-recv on " + HostName(target) +
+                                           " printed no ticket: " + tickets[i].substr(0, 100));
+    }
+    if (!status.ok()) return fail(i, status.message());
+    running->push_back(std::move(receiver));
+  }
+  Running sender;
+  Status status = Process::Start(hosts->Command(plan.source, "xfer-send", SenderArgs(plan)),
+                                 "xfer-send on " + HostName(plan.source), &sender.process);
+  for (size_t i = 0; status.ok() && i < (chain ? 1 : count); ++i) {
+    status = sender.process->WriteStdin(tickets[i] + "\n");
+  }
+  if (!status.ok()) return fail(0, status.message());
+  running->push_back(std::move(sender));
+  return true;
+}
+
+void HandleOutput(const Plan& plan, Running* running, const std::vector<std::string>& out,
+                  const std::vector<std::string>& err, std::vector<TargetState>* targets) {
+  for (const std::string& line : err) {
+    if (plan.verbose) std::fprintf(stderr, "xfer: %s: %s\n", running->process->name().c_str(),
+                                   line.c_str());
+  }
+  for (const std::string& line : out) {
+    JsonLine json;
+    if (!JsonLine::Parse(line, &json).ok()) continue;
+    bool progress = json.String("event") == "progress";
+    if (!progress && !json.Has("stream_digest")) continue;
+    running->reported = running->reported || !progress;
+    if (running->target < 0) continue;
+    TargetState& target = (*targets)[static_cast<size_t>(running->target)];
+    target.bytes = json.Count("bytes");
+    if (progress) target.total_bytes = json.Count("total_bytes");
+    target.wire_bytes = json.Count("wire_bytes");
+    target.seconds = json.Number("seconds");
+  }
+}
+
+}  // namespace
+
+void RunTransfer(const Plan& plan, const SourceFacts& facts, Hosts* hosts, ProgressView* view,
+                 const CancelToken& cancel, std::vector<TargetState>* targets) {
+  targets->clear();
+  for (const HostPath& target : plan.targets) {
+    TargetState state;
+    state.label = TargetLabel(target);
+    state.total_bytes = facts.bytes;
+    targets->push_back(state);
+  }
+  std::vector<Running> running;
+  if (!StartAll(plan, hosts, &running, targets)) return;
+
+  Running& sender = running.back();
+  auto next_tick = Clock::now() + kTick;
+  std::optional<Clock::time_point> kill_at;  // set once we asked everyone to stop
+  bool sender_failed = false;
+  while (true) {
+    std::vector<pollfd> fds{pollfd{cancel.fd(), POLLIN, 0}};
+    for (const Running& r : running) r.process->AddPollFds(&fds);
+    if (fds.size() == 1) break;  // every program closed its output: they are done
+    auto wake = kill_at ? std::min(next_tick, *kill_at) : next_tick;
+    int wait_ms = static_cast<int>(std::max<int64_t>(
+        0, std::chrono::duration_cast<std::chrono::milliseconds>(wake - Clock::now()).count()));
+    poll(fds.data(), fds.size(), wait_ms);
+    for (Running& r : running) {
+      std::vector<std::string> out, err;
+      r.process->Pump(&out, &err);
+      HandleOutput(plan, &r, out, err, targets);
+    }
+    if (Clock::now() >= next_tick) {
+      view->Tick(*targets);
+      next_tick = Clock::now() + kTick;
+    }
+    // The sender waits for every receiver it streams to, so once it has failed, a receiver
+    // still running is one it never reached or gave up on: nothing will come any more.
+    if (!sender_failed && sender.process->OutputEnded() && sender.process->Wait(Clock::now()) &&
+        sender.process->exit_code() != 0) {
+      sender_failed = true;
+      for (Running& r : running) r.process->Kill(SIGTERM);
+    }
+    if (cancel.IsCancelled() && !kill_at) {
+      for (Running& r : running) r.process->Kill(SIGTERM);  // they clean up and exit
+      kill_at = Clock::now() + kCleanupGrace;
+    }
+    if (kill_at && Clock::now() >= *kill_at) {
+      for (Running& r : running) r.process->Kill(SIGKILL);
+    }
+  }
+  for (Running& r : running) {
+    r.process->CloseStdin();
+    if (!r.process->Wait(Clock::now() + kCleanupGrace)) {
+      r.process->Kill(SIGKILL);
+      r.process->Wait(Clock::now() + kCleanupGrace);
+    }
+  }
+  for (Running& r : running) {
+    if (r.target < 0) continue;
+    TargetState& target = (*targets)[static_cast<size_t>(r.target)];
+    target.finished = true;
+    target.ok = r.reported && r.process->exit_code() == 0;
+    if (!target.ok) {
+      target.error = cancel.IsCancelled() ? "cancelled" : ErrorOf(r);
+      // A receiver stopped because the sender failed says only that it was stopped; the
+      // sender's message says why.
+      if (sender_failed && !r.reported && !cancel.IsCancelled()) {
+        target.error = "the sender failed: " + ErrorOf(sender);
+      }
+    }
+    view->Result(target);
+  }
+}
+
+}  // namespace xfer::orchestrator

@@ -1,0 +1,333 @@
+// End-to-end tests of `xfer`: real sshd on every "host" (network namespaces on a private
+// bridge), the real xfer-send and xfer-recv started through ssh, real files.
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "child_process.h"
+#include "netns_lan.h"
+#include "program_paths.h"
+#include "run_command.h"
+#include "shell_quote.h"
+#include "sshd_server.h"
+#include "temp_dir.h"
+#include "transfer_harness.h"
+#include "tree_builder.h"
+#include "tree_compare.h"
+
+namespace xfer::testing {
+namespace {
+
+using Names = std::vector<std::string>;
+
+::testing::AssertionResult Contains(const std::string& text, const std::string& part) {
+  if (text.find(part) != std::string::npos) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << "'" << part << "' not in:\n" << text;
+}
+
+const std::string kXfer = XFER_ORCHESTRATOR_BIN_PATH;
+const std::string kBinDir = std::filesystem::path(XferRecvPath()).parent_path().string();
+
+// Host 0 runs `xfer` and holds the source; hosts 1..3 are the targets. Every host runs sshd; all
+// share this machine's filesystem, so each target writes into its own directory of one TempDir.
+class Cluster {
+ public:
+  static constexpr int kTargets = 3;
+
+  Cluster() : lan_(kTargets + 1) {
+    if (!lan_.status().ok()) {
+      status_ = lan_.status();
+      return;
+    }
+    for (int i = 0; i <= kTargets; ++i) {
+      sshd_.push_back(std::make_unique<SshdServer>(lan_.host_namespace(i)));
+      if (!sshd_.back()->status().ok()) {
+        status_ = sshd_.back()->status();
+        return;
+      }
+    }
+    std::filesystem::create_directory(dir_.Sub("src"));
+    for (int i = 1; i <= kTargets; ++i) std::filesystem::create_directory(TargetDir(i));
+  }
+
+  const Status& status() const { return status_; }
+  NetnsLan& lan() { return lan_; }
+  std::string Dir(const std::string& relative) const { return dir_.Sub(relative); }
+  std::string TargetDir(int host) const { return dir_.Sub("t" + std::to_string(host)); }
+  // "root@10.99.0.N:PATH"
+  std::string Operand(int host, const std::string& path) const {
+    return "root@" + lan_.host_address(host) + ":" + path;
+  }
+
+  // --ssh: every sshd's key (ssh tries each), the port, no host key prompts.
+  std::string SshOption() const {
+    std::vector<std::string> words = sshd_[0]->SshCommand();
+    for (size_t i = 1; i < sshd_.size(); ++i) {
+      words.insert(words.end(), {"-i", sshd_[i]->client_key()});
+    }
+    return orchestrator::ShellCommand(words);
+  }
+
+  // xfer, run on host 0, with --ssh and --bin-dir set.
+  std::unique_ptr<ChildProcess> StartXfer(const std::vector<std::string>& args) const {
+    std::vector<std::string> argv{kXfer, "--ssh", SshOption(), "--bin-dir", kBinDir};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return std::make_unique<ChildProcess>(lan_.Exec(0, argv));
+  }
+
+  std::vector<std::string> AllTargets(const std::string& name = "") const {
+    std::vector<std::string> operands;
+    for (int i = 1; i <= kTargets; ++i) operands.push_back(Operand(i, TargetDir(i)));
+    (void)name;
+    return operands;
+  }
+
+ private:
+  Status status_;
+  NetnsLan lan_;
+  std::vector<std::unique_ptr<SshdServer>> sshd_;
+  TempDir dir_;
+};
+
+#define SKIP_UNLESS_READY(cluster) \
+  if (!(cluster).status().ok()) GTEST_SKIP() << (cluster).status().message()
+
+std::vector<std::string> Concat(std::vector<std::string> a, const std::vector<std::string>& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
+void ExpectEveryTargetHolds(const Cluster& cluster, const std::string& source_root,
+                            const std::string& name) {
+  for (int i = 1; i <= Cluster::kTargets; ++i) {
+    EXPECT_EQ(CompareTrees(source_root, cluster.TargetDir(i) + "/" + name), Names{})
+        << "target " << i;
+  }
+}
+
+void ExpectNothingArrived(const Cluster& cluster) {
+  for (int i = 1; i <= Cluster::kTargets; ++i) {
+    EXPECT_EQ(ListDir(cluster.TargetDir(i)), Names{}) << "target " << i;
+  }
+}
+
+TEST(Orchestrator, ChainCopiesATreeToThreeTargets) {
+  Cluster cluster;
+  SKIP_UNLESS_READY(cluster);
+  TestTree tree;
+  BuildTestTree(cluster.Dir("src"), "data", &tree);
+  auto xfer = cluster.StartXfer(
+      Concat({cluster.Operand(0, tree.root)}, cluster.AllTargets()));
+  ASSERT_EQ(xfer->Wait(std::chrono::seconds(120)), 0) << xfer->stderr_text();
+  ExpectEveryTargetHolds(cluster, tree.root, "data");
+  EXPECT_TRUE(Contains(xfer->stderr_text(), "3 of 3 targets verified"));
+}
+
+TEST(Orchestrator, ParallelCopiesToThreeTargetsAndReportsJsonEvents) {
+  Cluster cluster;
+  SKIP_UNLESS_READY(cluster);
+  std::filesystem::create_directory(cluster.Dir("src/data"));
+  WriteRandomFile(cluster.Dir("src/data/blob"), 8 << 20);
+  auto xfer = cluster.StartXfer(Concat({"--fanout", "parallel", "--json",
+                                        cluster.Operand(0, cluster.Dir("src/data"))},
+                                       cluster.AllTargets()));
+  ASSERT_EQ(xfer->Wait(std::chrono::seconds(120)), 0) << xfer->stderr_text();
+  ExpectEveryTargetHolds(cluster, cluster.Dir("src/data"), "data");
+  const std::string& events = xfer->stdout_text();
+  EXPECT_TRUE(Contains(events, "{\"event\":\"start\""));
+  for (int i = 1; i <= Cluster::kTargets; ++i) {
+    std::string label = cluster.Operand(i, cluster.TargetDir(i));
+    EXPECT_TRUE(Contains(events, "{\"event\":\"result\",\"target\":\"" + label + "\",\"ok\":true"));
+  }
+  EXPECT_TRUE(Contains(events, "{\"event\":\"summary\",\"ok\":true,\"targets\":3,\"verified\":3"));
+}
+
+TEST(Orchestrator, LocalhostRunsWithoutSsh) {
+  TempDir dir;
+  std::filesystem::create_directories(dir.Sub("src/data/sub"));
+  WriteFile(dir.Sub("src/data/sub/file"), "content");
+  std::filesystem::create_directory(dir.Sub("dst"));
+  // An --ssh that cannot work proves ssh is not used.
+  ChildProcess xfer({kXfer, "--ssh", "/bin/false", "localhost:" + dir.Sub("src/data"),
+                     "localhost:" + dir.Sub("dst")});
+  ASSERT_EQ(xfer.Wait(std::chrono::seconds(60)), 0) << xfer.stderr_text();
+  EXPECT_EQ(CompareTrees(dir.Sub("src/data"), dir.Sub("dst/data")), Names{});
+}
+
+TEST(Orchestrator, PathWithShellCodeArrivesAsAName) {
+  Cluster cluster;
+  SKIP_UNLESS_READY(cluster);
+  std::string marker = "/tmp/xfer-pwned-" + std::to_string(getpid());
+  std::string name = "x'; touch " + marker + "; '";
+  std::filesystem::create_directory(cluster.Dir("src/" + name));
+  WriteFile(cluster.Dir("src/" + name + "/f"), "data");
+  auto xfer = cluster.StartXfer({cluster.Operand(0, cluster.Dir("src/" + name)),
+                                 cluster.Operand(1, cluster.TargetDir(1))});
+  ASSERT_EQ(xfer->Wait(std::chrono::seconds(120)), 0) << xfer->stderr_text();
+  EXPECT_EQ(CompareTrees(cluster.Dir("src/" + name), cluster.TargetDir(1) + "/" + name), Names{});
+  EXPECT_FALSE(std::filesystem::exists(marker)) << "a path was run as shell code";
+}
+
+// Pre-flight: each problem is reported with its host, and nothing is transferred anywhere.
+class PreflightFailure : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!cluster_.status().ok()) GTEST_SKIP() << cluster_.status().message();
+    std::filesystem::create_directory(cluster_.Dir("src/data"));
+    WriteFile(cluster_.Dir("src/data/f"), std::string(100000, 'x'));
+  }
+
+  // Runs xfer to all targets; expects exit 1, `expected` in stderr and no data anywhere.
+  void ExpectRefused(const std::vector<std::string>& options, const std::string& source,
+                     const std::string& expected) {
+    auto xfer = cluster_.StartXfer(Concat(Concat(options, {source}), cluster_.AllTargets()));
+    EXPECT_EQ(xfer->Wait(std::chrono::seconds(120)), 1);
+    EXPECT_TRUE(Contains(xfer->stderr_text(), expected));
+    EXPECT_TRUE(Contains(xfer->stderr_text(), "pre-flight failed; nothing was transferred"));
+  }
+
+  Cluster cluster_;
+};
+
+TEST_F(PreflightFailure, MissingSource) {
+  ExpectRefused({}, cluster_.Operand(0, cluster_.Dir("src/absent")),
+                "source root@" + cluster_.lan().host_address(0) + ":" + cluster_.Dir("src/absent"));
+  ExpectNothingArrived(cluster_);
+}
+
+TEST_F(PreflightFailure, ExistingTarget) {
+  std::filesystem::create_directory(cluster_.TargetDir(2) + "/data");
+  ExpectRefused({}, cluster_.Operand(0, cluster_.Dir("src/data")),
+                "target " + cluster_.Operand(2, cluster_.TargetDir(2)));
+  EXPECT_EQ(ListDir(cluster_.TargetDir(1)), Names{});
+  EXPECT_EQ(ListDir(cluster_.TargetDir(3)), Names{});
+}
+
+TEST_F(PreflightFailure, NoSpace) {
+  std::string small = cluster_.TargetDir(3);
+  ASSERT_EQ(mount("tmpfs", small.c_str(), "tmpfs", 0, "size=64k"), 0);
+  ExpectRefused({}, cluster_.Operand(0, cluster_.Dir("src/data")),
+                "target " + cluster_.Operand(3, small) + ": not enough space");
+  umount2(small.c_str(), MNT_DETACH);
+  ExpectNothingArrived(cluster_);
+}
+
+TEST_F(PreflightFailure, UnreachableHost) {
+  auto xfer = cluster_.StartXfer({"--timeout", "10", cluster_.Operand(0, cluster_.Dir("src/data")),
+                                  cluster_.Operand(1, cluster_.TargetDir(1)),
+                                  "root@10.99.0.200:" + cluster_.TargetDir(2)});
+  EXPECT_EQ(xfer->Wait(std::chrono::seconds(120)), 1);
+  EXPECT_TRUE(Contains(xfer->stderr_text(), "target root@10.99.0.200:" + cluster_.TargetDir(2)));
+  EXPECT_TRUE(Contains(xfer->stderr_text(), "nothing was transferred"));
+  EXPECT_EQ(ListDir(cluster_.TargetDir(1)), Names{});
+}
+
+TEST_F(PreflightFailure, MissingBinary) {
+  std::vector<std::string> argv{kXfer, "--ssh", cluster_.SshOption(), "--bin-dir",
+                                "/nonexistent/bin", cluster_.Operand(0, cluster_.Dir("src/data"))};
+  argv = Concat(argv, cluster_.AllTargets());
+  ChildProcess xfer(cluster_.lan().Exec(0, argv));
+  EXPECT_EQ(xfer.Wait(std::chrono::seconds(120)), 1);
+  EXPECT_TRUE(Contains(xfer.stderr_text(), "/nonexistent/bin/xfer-recv"));
+  EXPECT_TRUE(Contains(xfer.stderr_text(), "nothing was transferred"));
+  ExpectNothingArrived(cluster_);
+}
+
+// The pid of the xfer-recv whose command line mentions `dir`, or -1.
+pid_t FindReceiver(const std::string& dir) {
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    std::string pid = entry.path().filename();
+    if (pid.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream in(entry.path() / "cmdline", std::ios::binary);
+    std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (cmdline.find("xfer-recv") == std::string::npos) continue;
+    if (cmdline.find(std::string(1, '\0') + dir + std::string(1, '\0')) != std::string::npos) {
+      return static_cast<pid_t>(std::stol(pid));
+    }
+  }
+  return -1;
+}
+
+TEST(Orchestrator, TargetKilledMidTransferFailsAloneAndTheSummarySaysWhich) {
+  Cluster cluster;
+  SKIP_UNLESS_READY(cluster);
+  // Target 2's link is slow, so its receiver is surely mid-transfer when it is killed.
+  ASSERT_TRUE(RunCommand(cluster.lan().Exec(2, {"/usr/sbin/tc", "qdisc", "add", "dev", "eth0",
+                                                "root", "tbf", "rate", "40mbit", "burst", "64kb",
+                                                "latency", "50ms"}))
+                  .ok());
+  std::filesystem::create_directory(cluster.Dir("src/data"));
+  WriteRandomFile(cluster.Dir("src/data/blob"), 48 << 20);
+  auto xfer = cluster.StartXfer(Concat({"--fanout", "parallel", "--json", "--idle-timeout", "10",
+                                        cluster.Operand(0, cluster.Dir("src/data"))},
+                                       cluster.AllTargets()));
+  std::string label = cluster.Operand(2, cluster.TargetDir(2));
+  bool killed = false;
+  for (std::string line; !killed && !(line = xfer->ReadStdoutLine(std::chrono::seconds(60))).empty();) {
+    if (line.find("\"event\":\"progress\",\"target\":\"" + label + "\",\"bytes\":") == std::string::npos ||
+        line.find("\"bytes\":0,") != std::string::npos) {
+      continue;
+    }
+    pid_t pid = FindReceiver(cluster.TargetDir(2));
+    ASSERT_GT(pid, 0);
+    kill(pid, SIGKILL);
+    killed = true;
+  }
+  ASSERT_TRUE(killed) << "target 2 never reported progress: " << xfer->stderr_text();
+  EXPECT_EQ(xfer->Wait(std::chrono::seconds(120)), 1);
+  EXPECT_EQ(CompareTrees(cluster.Dir("src/data"), cluster.TargetDir(1) + "/data"), Names{});
+  EXPECT_EQ(CompareTrees(cluster.Dir("src/data"), cluster.TargetDir(3) + "/data"), Names{});
+  EXPECT_EQ(ListDirIgnoringStaging(cluster.TargetDir(2)), Names{});
+  EXPECT_TRUE(Contains(xfer->stdout_text(), "{\"event\":\"result\",\"target\":\"" + label +
+                                             "\",\"ok\":false"));
+  EXPECT_TRUE(Contains(xfer->stdout_text(), "{\"event\":\"summary\",\"ok\":false,\"targets\":3,\"verified\":2,\"failed\":1"));
+}
+
+TEST(Orchestrator, OpenFirewallLetsTheSenderThroughADefaultDropPolicyAndCleansUp) {
+  Cluster cluster;
+  SKIP_UNLESS_READY(cluster);
+  // Target 1 drops everything but ssh (how xfer reaches it) and loopback.
+  std::string ruleset = cluster.Dir("drop.nft");
+  WriteFile(ruleset,
+            "table inet filter {\n"
+            "  chain input {\n"
+            "    type filter hook input priority 0; policy drop;\n"
+            "    iif lo accept\n"
+            "    ct state established,related accept\n"
+            "    tcp dport 2222 accept\n"
+            "  }\n"
+            "}\n");
+  ASSERT_TRUE(RunCommand(cluster.lan().Exec(1, {"/usr/sbin/nft", "-f", ruleset})).ok());
+  auto list_ruleset = [&] {
+    ChildProcess nft(cluster.lan().Exec(1, {"/usr/sbin/nft", "list", "ruleset"}));
+    nft.Wait(std::chrono::seconds(30));
+    return nft.stdout_text();
+  };
+  std::string before = list_ruleset();
+  std::filesystem::create_directory(cluster.Dir("src/data"));
+  WriteFile(cluster.Dir("src/data/f"), "through the firewall");
+
+  auto blocked = cluster.StartXfer({"--timeout", "5", cluster.Operand(0, cluster.Dir("src/data")),
+                                    cluster.Operand(1, cluster.TargetDir(1))});
+  EXPECT_EQ(blocked->Wait(std::chrono::seconds(120)), 1) << "the policy should drop the transfer";
+  EXPECT_EQ(ListDirIgnoringStaging(cluster.TargetDir(1)), Names{});
+
+  auto xfer = cluster.StartXfer({"--open-firewall", cluster.Operand(0, cluster.Dir("src/data")),
+                                 cluster.Operand(1, cluster.TargetDir(1))});
+  ASSERT_EQ(xfer->Wait(std::chrono::seconds(120)), 0) << xfer->stderr_text();
+  EXPECT_EQ(CompareTrees(cluster.Dir("src/data"), cluster.TargetDir(1) + "/data"), Names{});
+  EXPECT_EQ(list_ruleset(), before) << "the rule must be gone after the transfer";
+}
+
+}  // namespace
+}  // namespace xfer::testing
