@@ -44,7 +44,14 @@ class Cluster {
  public:
   static constexpr int kTargets = 3;
 
-  Cluster() : lan_(kTargets + 1) {
+  // small_target: a target host whose directory is a 64 KiB tmpfs, mounted before any sshd
+  // starts (each sshd lives in a mount namespace copied at its start).
+  explicit Cluster(int small_target = 0) : lan_(kTargets + 1) {
+    for (int i = 1; i <= kTargets; ++i) std::filesystem::create_directory(TargetDir(i));
+    if (small_target > 0) {
+      small_ = TargetDir(small_target);
+      if (mount("tmpfs", small_.c_str(), "tmpfs", 0, "size=64k") != 0) small_.clear();
+    }
     if (!lan_.status().ok()) {
       status_ = lan_.status();
       return;
@@ -57,7 +64,9 @@ class Cluster {
       }
     }
     std::filesystem::create_directory(dir_.Sub("src"));
-    for (int i = 1; i <= kTargets; ++i) std::filesystem::create_directory(TargetDir(i));
+  }
+  ~Cluster() {
+    if (!small_.empty()) umount2(small_.c_str(), MNT_DETACH);
   }
 
   const Status& status() const { return status_; }
@@ -85,18 +94,18 @@ class Cluster {
     return std::make_unique<ChildProcess>(lan_.Exec(0, argv));
   }
 
-  std::vector<std::string> AllTargets(const std::string& name = "") const {
+  std::vector<std::string> AllTargets() const {
     std::vector<std::string> operands;
     for (int i = 1; i <= kTargets; ++i) operands.push_back(Operand(i, TargetDir(i)));
-    (void)name;
     return operands;
   }
 
  private:
   Status status_;
-  NetnsLan lan_;
-  std::vector<std::unique_ptr<SshdServer>> sshd_;
   TempDir dir_;
+  NetnsLan lan_;
+  std::string small_;  // the mounted tmpfs, if any
+  std::vector<std::unique_ptr<SshdServer>> sshd_;
 };
 
 #define SKIP_UNLESS_READY(cluster) \
@@ -167,7 +176,9 @@ TEST(Orchestrator, LocalhostRunsWithoutSsh) {
 TEST(Orchestrator, PathWithShellCodeArrivesAsAName) {
   Cluster cluster;
   SKIP_UNLESS_READY(cluster);
-  std::string marker = "/tmp/xfer-pwned-" + std::to_string(getpid());
+  // Were it run, the command would create the marker in the remote shell's directory (root's
+  // home) or in ours.
+  std::string marker = "xfer-pwned-" + std::to_string(getpid());
   std::string name = "x'; touch " + marker + "; '";
   std::filesystem::create_directory(cluster.Dir("src/" + name));
   WriteFile(cluster.Dir("src/" + name + "/f"), "data");
@@ -175,6 +186,7 @@ TEST(Orchestrator, PathWithShellCodeArrivesAsAName) {
                                  cluster.Operand(1, cluster.TargetDir(1))});
   ASSERT_EQ(xfer->Wait(std::chrono::seconds(120)), 0) << xfer->stderr_text();
   EXPECT_EQ(CompareTrees(cluster.Dir("src/" + name), cluster.TargetDir(1) + "/" + name), Names{});
+  EXPECT_FALSE(std::filesystem::exists("/root/" + marker)) << "a path was run as shell code";
   EXPECT_FALSE(std::filesystem::exists(marker)) << "a path was run as shell code";
 }
 
@@ -213,13 +225,18 @@ TEST_F(PreflightFailure, ExistingTarget) {
   EXPECT_EQ(ListDir(cluster_.TargetDir(3)), Names{});
 }
 
-TEST_F(PreflightFailure, NoSpace) {
-  std::string small = cluster_.TargetDir(3);
-  ASSERT_EQ(mount("tmpfs", small.c_str(), "tmpfs", 0, "size=64k"), 0);
-  ExpectRefused({}, cluster_.Operand(0, cluster_.Dir("src/data")),
-                "target " + cluster_.Operand(3, small) + ": not enough space");
-  umount2(small.c_str(), MNT_DETACH);
-  ExpectNothingArrived(cluster_);
+TEST(PreflightFailureNoSpace, TargetWithoutRoomIsNamedAndNothingMoves) {
+  Cluster cluster(3);
+  SKIP_UNLESS_READY(cluster);
+  std::filesystem::create_directory(cluster.Dir("src/data"));
+  WriteFile(cluster.Dir("src/data/f"), std::string(100000, 'x'));
+  auto xfer = cluster.StartXfer(
+      Concat({cluster.Operand(0, cluster.Dir("src/data"))}, cluster.AllTargets()));
+  EXPECT_EQ(xfer->Wait(std::chrono::seconds(120)), 1);
+  EXPECT_TRUE(Contains(xfer->stderr_text(), "target " + cluster.Operand(3, cluster.TargetDir(3)) +
+                                                 ": not enough space"));
+  EXPECT_TRUE(Contains(xfer->stderr_text(), "pre-flight failed; nothing was transferred"));
+  ExpectNothingArrived(cluster);
 }
 
 TEST_F(PreflightFailure, UnreachableHost) {
@@ -261,13 +278,14 @@ pid_t FindReceiver(const std::string& dir) {
 TEST(Orchestrator, TargetKilledMidTransferFailsAloneAndTheSummarySaysWhich) {
   Cluster cluster;
   SKIP_UNLESS_READY(cluster);
-  // Target 2's link is slow, so its receiver is surely mid-transfer when it is killed.
-  ASSERT_TRUE(RunCommand(cluster.lan().Exec(2, {"/usr/sbin/tc", "qdisc", "add", "dev", "eth0",
-                                                "root", "tbf", "rate", "40mbit", "burst", "64kb",
+  // The source's link is slow (about 6 s for three copies of 24 MiB), so target 2's receiver is
+  // surely mid-transfer when it is killed.
+  ASSERT_TRUE(RunCommand(cluster.lan().Exec(0, {"/usr/sbin/tc", "qdisc", "add", "dev", "eth0",
+                                                "root", "tbf", "rate", "100mbit", "burst", "64kb",
                                                 "latency", "50ms"}))
                   .ok());
   std::filesystem::create_directory(cluster.Dir("src/data"));
-  WriteRandomFile(cluster.Dir("src/data/blob"), 48 << 20);
+  WriteRandomFile(cluster.Dir("src/data/blob"), 24 << 20);
   auto xfer = cluster.StartXfer(Concat({"--fanout", "parallel", "--json", "--idle-timeout", "10",
                                         cluster.Operand(0, cluster.Dir("src/data"))},
                                        cluster.AllTargets()));
@@ -283,7 +301,8 @@ TEST(Orchestrator, TargetKilledMidTransferFailsAloneAndTheSummarySaysWhich) {
     kill(pid, SIGKILL);
     killed = true;
   }
-  ASSERT_TRUE(killed) << "target 2 never reported progress: " << xfer->stderr_text();
+  ASSERT_TRUE(killed) << "target 2 never reported progress: " << xfer->stdout_text()
+                      << xfer->stderr_text();
   EXPECT_EQ(xfer->Wait(std::chrono::seconds(120)), 1);
   EXPECT_EQ(CompareTrees(cluster.Dir("src/data"), cluster.TargetDir(1) + "/data"), Names{});
   EXPECT_EQ(CompareTrees(cluster.Dir("src/data"), cluster.TargetDir(3) + "/data"), Names{});

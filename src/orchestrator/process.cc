@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 
 extern char** environ;
 
@@ -145,10 +146,7 @@ void Process::ReadAvailable(std::vector<std::string>* out_lines,
 Status Process::ReadLine(Clock::time_point deadline, std::string* line) {
   std::vector<std::string> ignored_errors;
   while (pending_out_.empty()) {
-    if (stdout_fd_ < 0) {
-      std::string why = last_err_line_.empty() ? "it ended without output" : last_err_line_;
-      return Status(Code::kPeerFailed, name_ + ": " + why);
-    }
+    if (stdout_fd_ < 0) return Status(Code::kPeerFailed, ErrorMessage());
     std::vector<pollfd> fds;
     AddPollFds(&fds);
     int left = MillisLeft(deadline);
@@ -161,6 +159,15 @@ Status Process::ReadLine(Clock::time_point deadline, std::string* line) {
   *line = std::move(pending_out_.front());
   pending_out_.erase(pending_out_.begin());
   return Status::Ok();
+}
+
+std::string Process::ErrorMessage() const {
+  for (const char* prefix : {"xfer-recv: error: ", "xfer-send: error: "}) {
+    if (last_err_line_.rfind(prefix, 0) == 0) return last_err_line_.substr(strlen(prefix));
+  }
+  if (!last_err_line_.empty()) return last_err_line_;
+  if (exit_code_ >= 0) return "exited with status " + std::to_string(exit_code_);
+  return "ended without output";
 }
 
 bool Process::Wait(Clock::time_point deadline) {

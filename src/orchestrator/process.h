@@ -50,8 +50,9 @@ class Process {
   int exit_code() const { return exit_code_; }
   void Kill(int signal);
 
-  // The last line the program wrote on stderr ("" if none): its error message.
-  const std::string& last_error_line() const { return last_err_line_; }
+  // Why the program failed, in one line: its last stderr line without the "xfer-recv: error: "
+  // prefix (the caller says which program on which host), or how it ended.
+  std::string ErrorMessage() const;
 
  private:
   Process() = default;

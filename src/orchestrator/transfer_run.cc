@@ -71,17 +71,6 @@ std::vector<std::string> SenderArgs(const Plan& plan) {
   return args;
 }
 
-// "xfer-recv: error: MESSAGE" -> "MESSAGE": the target's label already says who.
-std::string ErrorOf(const Running& running) {
-  std::string line = running.process->last_error_line();
-  for (const char* prefix : {"xfer-recv: error: ", "xfer-send: error: "}) {
-    if (line.rfind(prefix, 0) == 0) return line.substr(std::string(prefix).size());
-  }
-  if (!line.empty()) return line;
-  int code = running.process->exit_code();
-  return code < 0 ? "did not finish" : "exited with status " + std::to_string(code);
-}
-
 bool IsTicket(const std::string& line) { return line.rfind("xfer1:", 0) == 0; }
 
 // Starts the receivers and the sender. False (with every target marked failed) if one of them
@@ -214,11 +203,11 @@ void RunTransfer(const Plan& plan, const SourceFacts& facts, Hosts* hosts, Progr
     target.finished = true;
     target.ok = r.reported && r.process->exit_code() == 0;
     if (!target.ok) {
-      target.error = cancel.IsCancelled() ? "cancelled" : ErrorOf(r);
+      target.error = cancel.IsCancelled() ? "cancelled" : r.process->ErrorMessage();
       // A receiver stopped because the sender failed says only that it was stopped; the
       // sender's message says why.
       if (sender_failed && !r.reported && !cancel.IsCancelled()) {
-        target.error = "the sender failed: " + ErrorOf(sender);
+        target.error = "the sender failed: " + sender.process->ErrorMessage();
       }
     }
     view->Result(target);
