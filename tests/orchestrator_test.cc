@@ -12,6 +12,7 @@
 #include <fstream>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "child_process.h"
@@ -173,6 +174,43 @@ TEST(Orchestrator, LocalhostRunsWithoutSsh) {
   EXPECT_EQ(CompareTrees(dir.Sub("src/data"), dir.Sub("dst/data")), Names{});
 }
 
+// Runs xfer with HOME pointing at `home`, where ~/.config/xfer/xfer.conf may be.
+std::unique_ptr<ChildProcess> StartXferWithHome(const std::string& home,
+                                                const std::vector<std::string>& args) {
+  std::string saved = getenv("HOME") ? getenv("HOME") : "";
+  setenv("HOME", home.c_str(), 1);
+  auto xfer = std::make_unique<ChildProcess>(Concat({kXfer}, args));
+  setenv("HOME", saved.c_str(), 1);
+  return xfer;
+}
+
+TEST(Orchestrator, UserConfigSetsDefaultsAndTheCommandLineWins) {
+  TempDir dir;
+  std::filesystem::create_directories(dir.Sub("src/data"));
+  WriteFile(dir.Sub("src/data/f"), "content");
+  std::filesystem::create_directories(dir.Sub("home/.config/xfer"));
+  WriteFile(dir.Sub("home/.config/xfer/xfer.conf"), "fanout = parallel\njson = true\n");
+  for (const char* d : {"dst1", "dst2"}) std::filesystem::create_directory(dir.Sub(d));
+
+  auto from_config = StartXferWithHome(
+      dir.Sub("home"), {"localhost:" + dir.Sub("src/data"), "localhost:" + dir.Sub("dst1")});
+  ASSERT_EQ(from_config->Wait(std::chrono::seconds(60)), 0) << from_config->stderr_text();
+  EXPECT_TRUE(Contains(from_config->stdout_text(), "\"fanout\":\"parallel\""));
+
+  auto overridden = StartXferWithHome(dir.Sub("home"),
+                                      {"--fanout", "chain", "localhost:" + dir.Sub("src/data"),
+                                       "localhost:" + dir.Sub("dst2")});
+  ASSERT_EQ(overridden->Wait(std::chrono::seconds(60)), 0) << overridden->stderr_text();
+  EXPECT_TRUE(Contains(overridden->stdout_text(), "\"fanout\":\"chain\""));
+  EXPECT_EQ(CompareTrees(dir.Sub("src/data"), dir.Sub("dst2/data")), Names{});
+}
+
+TEST(Orchestrator, BadOperandIsAUsageError) {
+  ChildProcess xfer({kXfer, "localhost:/tmp", "db2"});
+  EXPECT_EQ(xfer.Wait(std::chrono::seconds(30)), 2);
+  EXPECT_TRUE(Contains(xfer.stderr_text(), "xfer: error: 'db2' has no ':PATH'"));
+}
+
 TEST(Orchestrator, PathWithShellCodeArrivesAsAName) {
   Cluster cluster;
   SKIP_UNLESS_READY(cluster);
@@ -260,6 +298,14 @@ TEST_F(PreflightFailure, MissingBinary) {
   ExpectNothingArrived(cluster_);
 }
 
+// Slows host 0's outgoing link, so a transfer from it takes seconds.
+void ShapeSourceLink(Cluster* cluster) {
+  ASSERT_TRUE(RunCommand(cluster->lan().Exec(0, {"/usr/sbin/tc", "qdisc", "add", "dev", "eth0",
+                                                 "root", "tbf", "rate", "100mbit", "burst",
+                                                 "64kb", "latency", "50ms"}))
+                  .ok());
+}
+
 // The pid of the xfer-recv whose command line mentions `dir`, or -1.
 pid_t FindReceiver(const std::string& dir) {
   for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
@@ -278,12 +324,9 @@ pid_t FindReceiver(const std::string& dir) {
 TEST(Orchestrator, TargetKilledMidTransferFailsAloneAndTheSummarySaysWhich) {
   Cluster cluster;
   SKIP_UNLESS_READY(cluster);
-  // The source's link is slow (about 6 s for three copies of 24 MiB), so target 2's receiver is
-  // surely mid-transfer when it is killed.
-  ASSERT_TRUE(RunCommand(cluster.lan().Exec(0, {"/usr/sbin/tc", "qdisc", "add", "dev", "eth0",
-                                                "root", "tbf", "rate", "100mbit", "burst", "64kb",
-                                                "latency", "50ms"}))
-                  .ok());
+  // About 6 s for three copies of 24 MiB: target 2's receiver is surely mid-transfer when it
+  // is killed.
+  ShapeSourceLink(&cluster);
   std::filesystem::create_directory(cluster.Dir("src/data"));
   WriteRandomFile(cluster.Dir("src/data/blob"), 24 << 20);
   auto xfer = cluster.StartXfer(Concat({"--fanout", "parallel", "--json", "--idle-timeout", "10",
@@ -310,6 +353,33 @@ TEST(Orchestrator, TargetKilledMidTransferFailsAloneAndTheSummarySaysWhich) {
   EXPECT_TRUE(Contains(xfer->stdout_text(), "{\"event\":\"result\",\"target\":\"" + label +
                                              "\",\"ok\":false"));
   EXPECT_TRUE(Contains(xfer->stdout_text(), "{\"event\":\"summary\",\"ok\":false,\"targets\":3,\"verified\":2,\"failed\":1"));
+}
+
+TEST(Orchestrator, StoppedXferStopsTheRemoteProgramsAndLeavesNothing) {
+  Cluster cluster;
+  SKIP_UNLESS_READY(cluster);
+  ShapeSourceLink(&cluster);
+  std::filesystem::create_directory(cluster.Dir("src/data"));
+  WriteRandomFile(cluster.Dir("src/data/blob"), 24 << 20);
+  auto xfer = cluster.StartXfer(Concat({"--json", cluster.Operand(0, cluster.Dir("src/data"))},
+                                       cluster.AllTargets()));
+  bool moving = false;
+  for (std::string line; !moving && !(line = xfer->ReadStdoutLine(std::chrono::seconds(60))).empty();) {
+    moving = line.find("\"event\":\"progress\"") != std::string::npos &&
+             line.find("\"bytes\":0,") == std::string::npos;
+  }
+  ASSERT_TRUE(moving) << xfer->stdout_text() << xfer->stderr_text();
+  xfer->Kill(SIGTERM);
+  EXPECT_EQ(xfer->Wait(std::chrono::seconds(60)), 1);
+  // The receivers saw their stdin end (ssh went away), cancelled and removed their staging.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  for (int i = 1; i <= Cluster::kTargets; ++i) {
+    while (FindReceiver(cluster.TargetDir(i)) > 0 && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::yield();
+    }
+    EXPECT_EQ(FindReceiver(cluster.TargetDir(i)), -1) << "target " << i << " still receiving";
+  }
+  ExpectNothingArrived(cluster);
 }
 
 TEST(Orchestrator, OpenFirewallLetsTheSenderThroughADefaultDropPolicyAndCleansUp) {

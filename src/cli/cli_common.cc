@@ -5,8 +5,9 @@
 #include <unistd.h>
 
 #include <algorithm>
-
+#include <cerrno>
 #include <cstdio>
+#include <thread>
 
 #include "xfer/version.h"
 
@@ -39,6 +40,20 @@ void CancelOnSignals(CancelToken* token) {
   signal(SIGPIPE, SIG_IGN);
 }
 
+void CancelWhenStdinEnds(CancelToken* token) {
+  std::thread([token] {
+    char ignored[256];
+    for (;;) {
+      pollfd p{STDIN_FILENO, POLLIN, 0};
+      if (poll(&p, 1, -1) < 0 && errno == EINTR) continue;
+      ssize_t n = read(STDIN_FILENO, ignored, sizeof ignored);
+      if (n > 0 || (n < 0 && (errno == EINTR || errno == EAGAIN))) continue;
+      token->Cancel();
+      return;
+    }
+  }).detach();
+}
+
 void AddCommonFlags(CLI::App* app, std::string_view program, CommonFlags* flags) {
   app->add_option("--timeout", flags->timeout_s,
                   "Seconds to wait for the peer to connect or answer")
@@ -54,6 +69,9 @@ void AddCommonFlags(CLI::App* app, std::string_view program, CommonFlags* flags)
       ->default_val(0)
       ->check(CLI::Range(0, 256));
   app->add_flag("--progress", flags->progress, "Show progress on stderr");
+  app->add_flag("--lifeline", flags->lifeline,
+                "Stop (as on SIGTERM) when stdin ends: how xfer ties the programs it starts to "
+                "itself");
   app->add_flag("--json", flags->json,
                 "Print progress as JSON lines on stdout, once a second, before the result line");
   app->add_flag("-v,--verbose", flags->verbose, "Log connection details on stderr");

@@ -32,6 +32,7 @@ struct CommonFlags {
   int threads = 0;
   bool progress = false;
   bool json = false;
+  bool lifeline = false;
   bool verbose = false;
 };
 // Also adds --version, which prints VersionLine(program).
@@ -53,6 +54,12 @@ LogCallback StderrLog(std::string_view program, bool verbose);
 // Reads the first line of stdin (a ticket), waiting at most `timeout` for it. Tickets travel
 // this way, never in argv, where any user of the host could read them.
 Status ReadTicketFromStdin(std::chrono::seconds timeout, std::string* line);
+
+// With --lifeline: cancels the token once stdin ends. `xfer` keeps the stdin of every program it
+// starts open until the end, so when xfer or its ssh connection goes away, the programs stop
+// and clean up (staging directories, firewall rules) instead of waiting out their timeouts.
+// Call once whatever stdin had to carry (tickets) has been read.
+void CancelWhenStdinEnds(CancelToken* token);
 
 // Parses "1048576", "512K", "4M", "1G" (powers of 1024).
 bool ParseSize(const std::string& text, uint64_t* out);

@@ -31,7 +31,8 @@ struct Running {
 };
 
 std::vector<std::string> CommonArgs(const Plan& plan) {
-  std::vector<std::string> args{"--json", "--timeout", std::to_string(plan.timeout_s),
+  // --lifeline: if this xfer or its ssh connection dies, the programs it started stop too.
+  std::vector<std::string> args{"--json", "--lifeline", "--timeout", std::to_string(plan.timeout_s),
                                 "--idle-timeout", std::to_string(plan.idle_timeout_s)};
   if (plan.threads > 0) args.insert(args.end(), {"--threads", std::to_string(plan.threads)});
   if (plan.verbose) args.push_back("--verbose");

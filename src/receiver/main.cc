@@ -109,6 +109,8 @@ int main(int argc, char** argv) {
     options.forward = std::move(downstream);
   }
 
+  if (common.lifeline) xfer::cli::CancelWhenStdinEnds(&cancel);
+
   std::unique_ptr<xfer::Receiver> receiver;
   status = xfer::Receiver::Listen(options, &receiver);
   if (!status.ok()) return xfer::cli::ReportError(kProgram, status);

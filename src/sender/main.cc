@@ -131,6 +131,7 @@ int main(int argc, char** argv) {
     options.destinations.push_back(std::move(destination));
   }
   if (!status.ok()) return xfer::cli::ReportError(kProgram, status);
+  if (common.lifeline) xfer::cli::CancelWhenStdinEnds(&cancel);
 
   xfer::Report report;
   status = xfer::Send(options, &report);
