@@ -406,7 +406,7 @@ TEST(Orchestrator, OpenFirewallLetsTheSenderThroughADefaultDropPolicyAndCleansUp
   std::filesystem::create_directory(cluster.Dir("src/data"));
   WriteFile(cluster.Dir("src/data/f"), "through the firewall");
 
-  auto blocked = cluster.StartXfer({"--timeout", "5", cluster.Operand(0, cluster.Dir("src/data")),
+  auto blocked = cluster.StartXfer({"--timeout", "5", "--idle-timeout", "5", cluster.Operand(0, cluster.Dir("src/data")),
                                     cluster.Operand(1, cluster.TargetDir(1))});
   EXPECT_EQ(blocked->Wait(std::chrono::seconds(120)), 1) << "the policy should drop the transfer";
   EXPECT_EQ(ListDirIgnoringStaging(cluster.TargetDir(1)), Names{});

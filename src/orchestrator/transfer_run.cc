@@ -159,11 +159,15 @@ void RunTransfer(const Plan& plan, const SourceFacts& facts, Hosts* hosts, Progr
   auto next_tick = Clock::now() + kTick;
   std::optional<Clock::time_point> kill_at;  // set once we asked everyone to stop
   bool sender_failed = false;
+  std::optional<Clock::time_point> stop_at;  // when receivers left waiting are stopped
   while (true) {
     std::vector<pollfd> fds{pollfd{cancel.fd(), POLLIN, 0}};
     for (const Running& r : running) r.process->AddPollFds(&fds);
     if (fds.size() == 1) break;  // every program closed its output: they are done
-    auto wake = kill_at ? std::min(next_tick, *kill_at) : next_tick;
+    auto wake = next_tick;
+    for (const auto& at : {stop_at, kill_at}) {
+      if (at) wake = std::min(wake, *at);
+    }
     int wait_ms = static_cast<int>(std::max<int64_t>(
         0, std::chrono::duration_cast<std::chrono::milliseconds>(wake - Clock::now()).count()));
     poll(fds.data(), fds.size(), wait_ms);
@@ -176,12 +180,17 @@ void RunTransfer(const Plan& plan, const SourceFacts& facts, Hosts* hosts, Progr
       view->Tick(*targets);
       next_tick = Clock::now() + kTick;
     }
-    // The sender waits for every receiver it streams to, so once it has failed, a receiver
-    // still running is one it never reached or gave up on: nothing will come any more.
+    // The sender waits for the verdict of every receiver it streams to, and a receiver it gave
+    // up on sees its connection close. So once the sender has failed, a receiver still running
+    // after an idle timeout is one it never reached: nothing will come any more.
     if (!sender_failed && sender.process->OutputEnded() && sender.process->Wait(Clock::now()) &&
         sender.process->exit_code() != 0) {
       sender_failed = true;
+      stop_at = Clock::now() + std::chrono::seconds(plan.idle_timeout_s);
+    }
+    if (stop_at && Clock::now() >= *stop_at && !kill_at) {
       for (Running& r : running) r.process->Kill(SIGTERM);
+      kill_at = Clock::now() + kCleanupGrace;
     }
     if (cancel.IsCancelled() && !kill_at) {
       for (Running& r : running) r.process->Kill(SIGTERM);  // they clean up and exit
@@ -207,7 +216,7 @@ void RunTransfer(const Plan& plan, const SourceFacts& facts, Hosts* hosts, Progr
       target.error = cancel.IsCancelled() ? "cancelled" : r.process->ErrorMessage();
       // A receiver stopped because the sender failed says only that it was stopped; the
       // sender's message says why.
-      if (sender_failed && !r.reported && !cancel.IsCancelled()) {
+      if (sender_failed && kill_at && !r.reported && !cancel.IsCancelled()) {
         target.error = "the sender failed: " + sender.process->ErrorMessage();
       }
     }
