@@ -3,7 +3,7 @@
 set -euo pipefail
 packages=(build-essential cmake pkg-config
   libarchive-dev libzstd-dev libssl-dev libxxhash-dev libcli11-dev googletest libgtest-dev
-  acl attr openssh-server openssh-client nftables iproute2)
+  acl attr openssh-server openssh-client nftables iptables iproute2)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

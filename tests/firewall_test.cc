@@ -42,7 +42,7 @@ class FirewallTest : public ::testing::Test {
     lan_ = std::make_unique<NetnsLan>(2);
     if (!lan_->status().ok()) GTEST_SKIP() << lan_->status().message();
     WriteFile(tmp_.Sub("ruleset.nft"), kDropAllRuleset);
-    Status loaded = RunCommand(lan_->Exec(kReceiverHost, {kNft, "-f", tmp_.Sub("ruleset.nft")}));
+    Status loaded = cli::RunCommand(lan_->Exec(kReceiverHost, {kNft, "-f", tmp_.Sub("ruleset.nft")}));
     ASSERT_TRUE(loaded.ok()) << loaded.message();
     ruleset_before_ = Ruleset();
     ASSERT_NE(ruleset_before_.find("policy drop"), std::string::npos) << ruleset_before_;
@@ -133,7 +133,7 @@ TEST_F(FirewallTest, WithTheFlagTheTransferGetsThroughAndTheRuleGoesAfterwards) 
 TEST_F(FirewallTest, OpensForAnIpv6Sender) {
   for (int host : {kReceiverHost, kSenderHost}) {
     std::string address = "fd99::" + std::to_string(host + 1) + "/64";
-    Status added = RunCommand(lan_->Exec(
+    Status added = cli::RunCommand(lan_->Exec(
         host, {"/usr/sbin/ip", "addr", "add", address, "dev", NetnsLan::kHostInterface, "nodad"}));
     ASSERT_TRUE(added.ok()) << added.message();
   }
@@ -174,7 +174,7 @@ TEST_F(FirewallTest, TheRuleGoesWhenTheReceiverIsTerminated) {
 }
 
 TEST_F(FirewallTest, WithNoInputChainThereIsNothingToOpen) {
-  Status flushed = RunCommand(lan_->Exec(kReceiverHost, {kNft, "flush", "ruleset"}));
+  Status flushed = cli::RunCommand(lan_->Exec(kReceiverHost, {kNft, "flush", "ruleset"}));
   ASSERT_TRUE(flushed.ok()) << flushed.message();
   std::string ticket;
   auto receiver = StartReceiver(
@@ -194,7 +194,7 @@ TEST_F(FirewallTest, WithoutNftItUsesIptables) {
   for (std::vector<std::string> argv : {std::vector<std::string>{kNft, "flush", "ruleset"},
                                         {kIptables, "-P", "INPUT", "DROP"},
                                         {kIptables, "-A", "INPUT", "-i", "lo", "-j", "ACCEPT"}}) {
-    Status done = RunCommand(lan_->Exec(kReceiverHost, argv));
+    Status done = cli::RunCommand(lan_->Exec(kReceiverHost, argv));
     ASSERT_TRUE(done.ok()) << done.message();
   }
   std::string rules_before = ReceiverOutput({kIptables, "-S"});

@@ -79,7 +79,7 @@ TEST(NetnsLanTest, RemoveLeftoversDeletesOnlyNamespacesOfDeadProcesses) {
   std::string dead = "xfer-lan-" + std::to_string(exited.pid()) + "-0-h0";
   std::string alive = "xfer-lan-" + std::to_string(getpid()) + "-999999-h0";
   for (const std::string& name : {dead, alive}) {
-    Status added = RunCommand({"/usr/sbin/ip", "netns", "add", name});
+    Status added = cli::RunCommand({"/usr/sbin/ip", "netns", "add", name});
     if (!added.ok()) GTEST_SKIP() << added.message();
   }
 
@@ -89,7 +89,7 @@ TEST(NetnsLanTest, RemoveLeftoversDeletesOnlyNamespacesOfDeadProcesses) {
   EXPECT_TRUE(NamespaceExists(alive));
   for (const std::string& name : {dead, alive}) {
     if (NamespaceExists(name)) {
-      EXPECT_TRUE(RunCommand({"/usr/sbin/ip", "netns", "del", name}).ok());
+      EXPECT_TRUE(cli::RunCommand({"/usr/sbin/ip", "netns", "del", name}).ok());
     }
   }
 }

@@ -300,7 +300,7 @@ TEST_F(PreflightFailure, MissingBinary) {
 
 // Slows host 0's outgoing link, so a transfer from it takes seconds.
 void ShapeSourceLink(Cluster* cluster) {
-  ASSERT_TRUE(RunCommand(cluster->lan().Exec(0, {"/usr/sbin/tc", "qdisc", "add", "dev", "eth0",
+  ASSERT_TRUE(cli::RunCommand(cluster->lan().Exec(0, {"/usr/sbin/tc", "qdisc", "add", "dev", "eth0",
                                                  "root", "tbf", "rate", "100mbit", "burst",
                                                  "64kb", "latency", "50ms"}))
                   .ok());
@@ -396,7 +396,7 @@ TEST(Orchestrator, OpenFirewallLetsTheSenderThroughADefaultDropPolicyAndCleansUp
             "    tcp dport 2222 accept\n"
             "  }\n"
             "}\n");
-  ASSERT_TRUE(RunCommand(cluster.lan().Exec(1, {"/usr/sbin/nft", "-f", ruleset})).ok());
+  ASSERT_TRUE(cli::RunCommand(cluster.lan().Exec(1, {"/usr/sbin/nft", "-f", ruleset})).ok());
   auto list_ruleset = [&] {
     ChildProcess nft(cluster.lan().Exec(1, {"/usr/sbin/nft", "list", "ruleset"}));
     nft.Wait(std::chrono::seconds(30));

@@ -19,12 +19,12 @@ constexpr auto kPreflightDeadline = std::chrono::seconds(60);
 // One pre-flight question to one host.
 struct Question {
   std::string host_label;  // how problems name the host
-  std::unique_ptr<Process> process;
+  std::unique_ptr<cli::Process> process;
   Status started;
 };
 
 // Its answer: the JSON line, or the problem as one line.
-Status Answer(Question* question, Process::Clock::time_point deadline, JsonLine* answer) {
+Status Answer(Question* question, cli::Process::Clock::time_point deadline, JsonLine* answer) {
   if (!question->started.ok()) return question->started;
   std::string line;
   Status status = question->process->ReadLine(deadline, &line);
@@ -75,7 +75,7 @@ std::vector<Question> AskTargets(const Plan& plan, Hosts* hosts, const std::stri
     args.insert(args.end(), extra.begin(), extra.end());
     args.insert(args.end(), {"--", target.path});
     questions[i].host_label = "target " + TargetLabel(target);
-    questions[i].started = Process::Start(hosts->Command(target, "xfer-recv", args),
+    questions[i].started = cli::Process::Start(hosts->Command(target, "xfer-recv", args),
                                           "xfer-recv on " + HostName(target),
                                           &questions[i].process);
   }
@@ -85,7 +85,7 @@ std::vector<Question> AskTargets(const Plan& plan, Hosts* hosts, const std::stri
 // Collects the answers; each failure becomes one problem line. False if any failed.
 bool Collect(std::vector<Question>* questions, std::vector<JsonLine>* answers,
              std::vector<std::string>* problems) {
-  auto deadline = Process::Clock::now() + kPreflightDeadline;
+  auto deadline = cli::Process::Clock::now() + kPreflightDeadline;
   answers->assign(questions->size(), JsonLine());
   bool all_ok = true;
   for (size_t i = 0; i < questions->size(); ++i) {
@@ -112,7 +112,7 @@ void RunPreflight(const Plan& plan, Hosts* hosts, SourceFacts* facts,
   std::vector<Question> questions = AskTargets(plan, hosts, facts->name, {});
   Question source;
   source.host_label = "source " + TargetLabel(plan.source);
-  source.started = Process::Start(
+  source.started = cli::Process::Start(
       hosts->Command(plan.source, "xfer-send", {"--preflight", "--", plan.source.path}),
       "xfer-send on " + HostName(plan.source), &source.process);
   questions.insert(questions.begin(), std::move(source));

@@ -39,10 +39,10 @@ Hosts::~Hosts() {
     std::vector<std::string> argv = ssh_command_;
     argv.insert(argv.end(), {"-o", "ControlPath=" + control_dir_ + "/%C", "-O", "exit", "--",
                              target});
-    std::unique_ptr<Process> stop;
-    if (Process::Start(argv, "ssh -O exit " + target, &stop).ok()) {
+    std::unique_ptr<cli::Process> stop;
+    if (cli::Process::Start(argv, "ssh -O exit " + target, &stop).ok()) {
       stop->CloseStdin();
-      stop->Wait(Process::Clock::now() + std::chrono::seconds(10));
+      stop->Wait(cli::Process::Clock::now() + std::chrono::seconds(10));
     }
   }
   std::error_code ignored;

@@ -16,7 +16,7 @@ namespace xfer::orchestrator {
 
 namespace {
 
-using Clock = Process::Clock;
+using Clock = cli::Process::Clock;
 
 constexpr auto kTick = std::chrono::seconds(1);
 // After a cancel, how long the programs get to clean up (staging directories, firewall rules)
@@ -25,7 +25,7 @@ constexpr auto kCleanupGrace = std::chrono::seconds(15);
 
 // One program `xfer` started, and what it said.
 struct Running {
-  std::unique_ptr<Process> process;
+  std::unique_ptr<cli::Process> process;
   int target = -1;  // index into the targets, or -1 for the sender
   bool reported = false;     // printed its result line
 };
@@ -96,7 +96,7 @@ bool StartAll(const Plan& plan, Hosts* hosts, std::vector<Running>* running,
     const HostPath& target = plan.targets[i];
     Running receiver;
     receiver.target = static_cast<int>(i);
-    Status status = Process::Start(hosts->Command(target, "xfer-recv", ReceiverArgs(plan, i)),
+    Status status = cli::Process::Start(hosts->Command(target, "xfer-recv", ReceiverArgs(plan, i)),
                                    "xfer-recv on " + HostName(target), &receiver.process);
     if (status.ok() && chain && i + 1 < count) {
       status = receiver.process->WriteStdin(tickets[i + 1] + "\n");
@@ -110,7 +110,7 @@ bool StartAll(const Plan& plan, Hosts* hosts, std::vector<Running>* running,
     running->push_back(std::move(receiver));
   }
   Running sender;
-  Status status = Process::Start(hosts->Command(plan.source, "xfer-send", SenderArgs(plan)),
+  Status status = cli::Process::Start(hosts->Command(plan.source, "xfer-send", SenderArgs(plan)),
                                  "xfer-send on " + HostName(plan.source), &sender.process);
   for (size_t i = 0; status.ok() && i < (chain ? 1 : count); ++i) {
     status = sender.process->WriteStdin(tickets[i] + "\n");

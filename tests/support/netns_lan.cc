@@ -22,7 +22,7 @@ constexpr char kBridge[] = "br0";
 Status Ip(const std::vector<std::string>& args) {
   std::vector<std::string> argv{kIp};
   argv.insert(argv.end(), args.begin(), args.end());
-  return RunCommand(argv);
+  return cli::RunCommand(argv);
 }
 
 }  // namespace

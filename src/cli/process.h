@@ -1,6 +1,6 @@
-// Process: a program `xfer` starts (xfer-send or xfer-recv, directly or through ssh), with pipes
-// on stdin, stdout and stderr read line by line. Every wait has a deadline; the destructor kills
-// and reaps a child still running.
+// Process: a program started by ours (xfer-send or xfer-recv, directly or through ssh; nft), with
+// pipes on stdin, stdout and stderr read line by line. Every wait has a deadline; the destructor
+// kills and reaps a child still running.
 #pragma once
 
 #include <poll.h>
@@ -14,15 +14,17 @@
 
 #include "xfer/status.h"
 
-namespace xfer::orchestrator {
+namespace xfer::cli {
 
 class Process {
  public:
   using Clock = std::chrono::steady_clock;
 
-  // `name` says in messages which process this is ("xfer-recv on db2").
+  // `name` says in messages which process this is ("xfer-recv on db2"). argv[0] without a '/'
+  // is looked up on PATH. own_group: the child gets a process group of its own, so a Ctrl-C on
+  // the terminal does not reach it (a cleanup command must finish what the Ctrl-C started).
   static Status Start(const std::vector<std::string>& argv, std::string name,
-                      std::unique_ptr<Process>* out);
+                      std::unique_ptr<Process>* out, bool own_group = false);
   ~Process();
   Process(const Process&) = delete;
   Process& operator=(const Process&) = delete;
@@ -72,4 +74,4 @@ class Process {
   int exit_code_ = -1;
 };
 
-}  // namespace xfer::orchestrator
+}  // namespace xfer::cli

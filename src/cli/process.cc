@@ -13,7 +13,7 @@
 
 extern char** environ;
 
-namespace xfer::orchestrator {
+namespace xfer::cli {
 
 namespace {
 
@@ -31,7 +31,7 @@ void CloseFd(int* fd) {
 }  // namespace
 
 Status Process::Start(const std::vector<std::string>& argv, std::string name,
-                      std::unique_ptr<Process>* out) {
+                      std::unique_ptr<Process>* out, bool own_group) {
   std::unique_ptr<Process> process(new Process());
   process->name_ = std::move(name);
   int in[2], output[2], errors[2];
@@ -52,12 +52,25 @@ Status Process::Start(const std::vector<std::string>& argv, std::string name,
   posix_spawn_file_actions_adddup2(&actions, in[0], 0);
   posix_spawn_file_actions_adddup2(&actions, output[1], 1);
   posix_spawn_file_actions_adddup2(&actions, errors[1], 2);
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  // SIGPIPE back to default: our programs ignore it, and exec keeps ignored signals ignored.
+  sigset_t defaults;
+  sigemptyset(&defaults);
+  sigaddset(&defaults, SIGPIPE);
+  posix_spawnattr_setsigdefault(&attr, &defaults);
+  short flags = POSIX_SPAWN_SETSIGDEF;
+  if (own_group) {
+    posix_spawnattr_setpgroup(&attr, 0);
+    flags |= POSIX_SPAWN_SETPGROUP;
+  }
+  posix_spawnattr_setflags(&attr, flags);
   std::vector<char*> args;
   for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
   args.push_back(nullptr);
-  // posix_spawnp: "ssh" and programs given without a directory are looked up on PATH.
-  int rc = posix_spawnp(&process->pid_, args[0], &actions, nullptr, args.data(), environ);
+  int rc = posix_spawnp(&process->pid_, args[0], &actions, &attr, args.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attr);
   close(in[0]);
   close(output[1]);
   close(errors[1]);
@@ -186,4 +199,4 @@ void Process::Kill(int signal) {
   if (pidfd_ >= 0 && exit_code_ < 0) syscall(SYS_pidfd_send_signal, pidfd_, signal, nullptr, 0);
 }
 
-}  // namespace xfer::orchestrator
+}  // namespace xfer::cli
