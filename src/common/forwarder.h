@@ -21,7 +21,7 @@
 #include "bounded_queue.h"
 #include "buffer.h"
 #include "buffer_pool.h"
-#include "channel.h"
+#include "receiver_link.h"
 #include "wire_format.h"
 #include "xfer/receiver.h"
 #include "xfer/report.h"
@@ -66,21 +66,19 @@ class Forwarder {
     Buffer payload;
   };
 
-  Status Connect(Deadline deadline, const CancelToken* cancel);
   Status Handshake(std::string_view hello_payload);
   void SendLoop();
   Status Send(const QueuedFrame& frame);
-  Status HearDownstream();
-  Status AwaitVerdict();
-  // Records why forwarding stopped and logs it; the channel is dropped.
+  // Records why forwarding stopped and logs it; the link is dropped.
   void Fail(const Status& status);
-  std::string Where() const;
 
   const ReceiveOptions& options_;
   PeerOutcome outcome_;
   bool opened_ = false;
   BufferPool* pool_ = nullptr;
-  std::unique_ptr<Channel> channel_;  // owned by thread_ while it runs
+  // Towards the downstream this receiver is a sender like any other. Owned by thread_ while it
+  // runs.
+  ReceiverLink link_;
   BoundedQueue<QueuedFrame> queue_{kQueueFrames};
   std::thread thread_;
 };
