@@ -36,6 +36,8 @@ struct ReceiveOptions {
   // the forwarding thread.
   std::optional<Destination> forward;
   ProgressCallback progress;
+  // Also called, while the transfer runs, by the thread that turns away other connections (their
+  // refusals: a few lines per 10 s, then a count at the end).
   LogCallback log;
   const CancelToken* cancel = nullptr;
 };

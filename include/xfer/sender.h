@@ -27,6 +27,12 @@ struct SendOptions {
   // Longest silence of a receiver while streaming. Among several, one that takes no data for
   // half of it is dropped, before the others' receivers (waiting as long by default) give up.
   std::chrono::seconds idle_timeout{60};
+  // Most bytes per second this host puts on the wire, summed over every receiver (TLS records
+  // included), so that a busy host keeps serving while it copies; 0: no limit. Any 10 s stays
+  // within a burst of 0.1 s of it (1%), or one frame when a chunk is more than that (at rates
+  // under 10 chunks/s). Send refuses a rate so low that one frame would keep the receivers
+  // waiting more than half the idle timeout.
+  uint64_t limit_rate = 0;
   std::chrono::milliseconds progress_interval{1000};
   ProgressCallback progress;
   LogCallback log;
@@ -39,6 +45,12 @@ struct SendOptions {
 // rest of *report is filled when at least one of them succeeded. Blocks SIGPIPE on the calling
 // thread while it runs.
 Status Send(const SendOptions& options, Report* report);
+
+// What Send checks of a limit_rate before connecting: that one frame of chunk_size to each of
+// `receivers` takes at most half of idle_timeout at that rate. For a caller that starts a sender
+// elsewhere and wants to refuse a hopeless rate before anything starts.
+Status CheckLimitRate(uint64_t limit_rate, uint32_t chunk_size, size_t receivers,
+                      std::chrono::seconds idle_timeout);
 
 // What a send of some paths would carry: the totals of the metadata-only walk Send starts with.
 struct SourceSurvey {

@@ -1,5 +1,6 @@
 // The receiving pipeline:
-//   accept loop: connections that fail authentication are logged and dropped
+//   accept loop (connection_gate.h): up to 16 handshakes at once; connections that fail
+//   authentication are logged and dropped; once the sender is in, later ones are refused
 //   network thread: frames -> OrderedWorkers (zstd + XXH3-64 check per chunk, in parallel)
 //   this thread: in-order chunks -> ExtractArchive into the staging directory -> manifest and
 //   trailer checks -> sync -> (--checksum: re-read from disk) -> rename into place -> RESULT to
@@ -14,6 +15,7 @@
 #include <thread>
 
 #include "archive_extractor.h"
+#include "connection_gate.h"
 #include "forwarder.h"
 #include "frame_io.h"
 #include "ordered_workers.h"
@@ -29,6 +31,10 @@ namespace xfer {
 namespace {
 
 constexpr auto kHandshakeTimeout = std::chrono::seconds(10);
+// Handshakes at once, and silent connections held, while waiting for the sender (see
+// connection_gate.h): together they bound what a flood of connections costs the receiver.
+constexpr size_t kMaxHandshakes = 16;
+constexpr size_t kMaxWaiting = 256;
 
 }  // namespace
 
@@ -75,7 +81,11 @@ class ReceiveSession {
 
   Status Run(Socket* listener, Report* report) {
     Status status = AcceptSender(listener);
-    *listener = Socket();  // one transfer: nobody else may connect now
+    // One transfer: whoever connects now is turned away, by a thread of its own, at the cost of an
+    // accept and a close, until this returns.
+    std::optional<ConnectionRefuser> refuser;
+    if (status.ok()) refuser.emplace(std::move(*listener), options_.log);
+    *listener = Socket();
     if (status.ok()) status = ReceiveAll(report);
     if (!status.ok()) {
       if (channel_) SendErrorAndClose(channel_.get(), status);
@@ -102,29 +112,29 @@ class ReceiveSession {
   }
 
   Status AcceptSender(Socket* listener) {
-    Deadline deadline = Deadline::After(options_.timeout);
+    GateOptions gate;
+    gate.max_handshakes = kMaxHandshakes;
+    gate.max_waiting = kMaxWaiting;
+    gate.handshake_timeout = kHandshakeTimeout;
+    gate.deadline = Deadline::After(options_.timeout);
+    gate.cancel = options_.cancel;
+    gate.log = options_.log;
     ChannelParams params;
     params.secret = ticket_.secret;
     params.encrypt = ticket_.encrypt;
-    while (true) {
-      Socket socket;
-      std::string peer;
-      Status status = AcceptTcp(*listener, deadline, options_.cancel, &socket, &peer);
-      if (status.code() == Code::kTimeout) {
-        return Status(Code::kTimeout, "no sender connected within " +
-                                          std::to_string(options_.timeout.count()) + " s");
-      }
-      XFER_RETURN_IF_ERROR(status);
-      status = OpenServerChannel(std::move(socket), params,
-                                 Deadline::After(kHandshakeTimeout).Earlier(deadline),
-                                 options_.cancel, &channel_);
-      if (status.ok()) {
-        Log(LogLevel::kInfo, "sender connected from " + peer + " (" + channel_->Describe() + ")");
-        return Status::Ok();
-      }
-      if (status.code() == Code::kCancelled) return status;
-      Log(LogLevel::kWarning, "rejected connection from " + peer + ": " + status.message());
+    auto handshake = [&params](Socket socket, Deadline deadline, const CancelToken* cancel,
+                               std::unique_ptr<Channel>* out) {
+      return OpenServerChannel(std::move(socket), params, deadline, cancel, out);
+    };
+    std::string peer;
+    Status status = AcceptAuthenticated(*listener, gate, handshake, &channel_, &peer);
+    if (status.code() == Code::kTimeout) {
+      return Status(Code::kTimeout, "no sender connected within " +
+                                        std::to_string(options_.timeout.count()) + " s");
     }
+    XFER_RETURN_IF_ERROR(status);
+    Log(LogLevel::kInfo, "sender connected from " + peer + " (" + channel_->Describe() + ")");
+    return Status::Ok();
   }
 
   Status ReadHello(std::string* payload, Hello* hello) {

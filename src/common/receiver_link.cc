@@ -43,11 +43,9 @@ Status ReceiverLink::HearReceiver() {
 Status ReceiverLink::SendFrame(const FrameHeader& header, const uint8_t* payload,
                                Deadline deadline) {
   if (channel_->InputPending()) return HearReceiver();
+  // The channel's own errors already say "sending to HOST:PORT".
   Status status = Wrote(WriteFrame(channel_.get(), header, payload, deadline, cancel_, true));
   if (status.code() == Code::kPeerFailed) return HearReceiver();
-  if (!status.ok() && status.code() != Code::kCancelled) {
-    return Status(status.code(), "sending to " + Where() + ": " + status.message());
-  }
   return status;
 }
 

@@ -2,12 +2,17 @@
 //   reader thread: WriteArchive -> ChunkingSink (fixed-size chunks from a BufferPool)
 //   -> OrderedWorkers: XXH3-64 + zstd per chunk, on `threads` threads
 //   -> this thread: DATA frames in order, then MANIFEST frames, TRAILER, and the receiver's RESULT,
-//      each frame written to every receiver still up (ReceiverLink), one after the other.
+//      each frame written to every receiver still up (ReceiverLink), one after the other, once
+//      the rate limit (RateLimiter, when there is one) has credit for it.
 // The source is read and compressed once however many receivers there are. A receiver that fails
 // is dropped and the others go on; the transfer stops only when none is left.
 #include "xfer/sender.h"
 
+#include <poll.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <functional>
 #include <optional>
@@ -18,8 +23,10 @@
 #include "buffer_pool.h"
 #include "chunk_codec.h"
 #include "ordered_workers.h"
+#include "rate_limiter.h"
 #include "receiver_link.h"
 #include "socket.h"
+#include "staging_dir.h"
 #include "stream_digest.h"
 #include "transfer_common.h"
 #include "wire_format.h"
@@ -29,6 +36,10 @@ namespace xfer {
 namespace {
 
 constexpr uint32_t kMinChunkSize = 64 << 10;
+
+// The rate limit's burst: 0.1 s of credit keeps any 10 s window within 1% of the rate, and is
+// still many frames at the rates worth limiting to.
+constexpr std::chrono::milliseconds kRateBurst{100};
 
 struct Chunk {
   uint64_t seq = 0;
@@ -105,10 +116,19 @@ class SendSession {
               : "receiver " + JoinHostPort(destination.host, destination.ticket.port);
       links_.emplace_back(destination, std::move(role), options.cancel);
     }
+    if (options.limit_rate > 0) {
+      uint64_t burst = options.limit_rate / (std::chrono::milliseconds(1000) / kRateBurst);
+      limiter_.emplace(options.limit_rate, burst, Clock::now());
+    }
   }
 
   Status Run(Report* report) {
     XFER_RETURN_IF_ERROR(ValidateOptions());
+    if (limiter_ && options_.log) {
+      std::string shared = links_.size() > 1 ? ", all receivers together" : "";
+      options_.log(LogLevel::kInfo,
+                   "limiting the wire to " + FormatBytes(options_.limit_rate) + "/s" + shared);
+    }
     SourceSummary summary;
     Status status = ConnectAll();
     if (status.ok()) status = SummarizeSources(options_.paths, &summary);
@@ -165,7 +185,13 @@ class SendSession {
     if (options_.chunk_size < kMinChunkSize || options_.chunk_size > kMaxChunkSize) {
       return Status(Code::kInvalidArgument, "chunk size must be from 64 KiB to 16 MiB");
     }
-    return Status::Ok();
+    return ValidateLimitRate();
+  }
+
+  Status ValidateLimitRate() const {
+    if (options_.limit_rate == 0) return Status::Ok();
+    return CheckLimitRate(options_.limit_rate, options_.chunk_size, options_.destinations.size(),
+                          options_.idle_timeout);
   }
 
   // How long one frame may take to leave. Among several receivers, one that stopped reading
@@ -264,8 +290,42 @@ class SendSession {
   }
 
   Status SendFrame(const FrameHeader& header, const uint8_t* payload) {
-    return Broadcast(
+    if (!limiter_) {
+      return Broadcast(
+          [&](ReceiverLink& link) { return link.SendFrame(header, payload, WriteDeadline()); });
+    }
+    // The limit is on the host's wire: every live link carries the frame.
+    int64_t charged = static_cast<int64_t>((kFrameHeaderSize + header.payload_len) * LiveLinks());
+    limiter_->Charge(charged, Clock::now());
+    XFER_RETURN_IF_ERROR(AwaitCredit());
+    uint64_t before = BytesSent();
+    Status status = Broadcast(
         [&](ReceiverLink& link) { return link.SendFrame(header, payload, WriteDeadline()); });
+    // What the sockets really took (TLS records add a little; a link dropped mid-frame took
+    // less) settles the account, so the limit holds for the bytes on the wire.
+    limiter_->Charge(static_cast<int64_t>(BytesSent() - before) - charged, Clock::now());
+    return status;
+  }
+
+  // Waits until the rate limiter's debt is paid; a cancel cuts the wait short.
+  Status AwaitCredit() {
+    for (;;) {
+      std::chrono::nanoseconds delay = limiter_->Delay(Clock::now());
+      if (delay.count() == 0) return Status::Ok();
+      if (options_.cancel == nullptr) {
+        std::this_thread::sleep_for(delay);
+        continue;
+      }
+      pollfd cancel_fd{options_.cancel->fd(), POLLIN, 0};
+      int timeout_ms =
+          static_cast<int>(std::chrono::ceil<std::chrono::milliseconds>(delay).count());
+      if (poll(&cancel_fd, 1, timeout_ms) < 0 && errno != EINTR) {
+        return Status::FromErrno(errno, "waiting for the rate limit");
+      }
+      if (options_.cancel->IsCancelled()) {
+        return Status(Code::kCancelled, "waiting for the rate limit: cancelled");
+      }
+    }
   }
 
   static Status CompressChunk(Chunk& chunk, ChunkCompressor* compressor, int level,
@@ -420,9 +480,32 @@ class SendSession {
   uint64_t stream_bytes_ = 0;
   int threads_ = 0;
   StreamDigest stream_digest_;
+  std::optional<RateLimiter> limiter_;  // set with a limit_rate
 };
 
 }  // namespace
+
+// A frame waits for its credit before it is written, and meanwhile the receivers hear nothing:
+// that wait must leave half of their idle timeout (assumed to be ours) for the write itself.
+// A rate too low for that is refused rather than frames split: the receiver gives each whole
+// frame one idle timeout, and smaller frames are what a smaller chunk size already gives. (The
+// floor is about 34 KiB/s for 1 MiB chunks and the default 60 s.)
+Status CheckLimitRate(uint64_t limit_rate, uint32_t chunk_size, size_t receivers,
+                      std::chrono::seconds idle_timeout) {
+  uint64_t frame = (kFrameHeaderSize + chunk_size) * receivers;
+  uint64_t half_idle_s = std::max<int64_t>(idle_timeout.count() / 2, 1);
+  uint64_t least = (frame + half_idle_s - 1) / half_idle_s;
+  if (limit_rate >= least) return Status::Ok();
+  std::string per_receiver =
+      receivers > 1 ? " to each of " + std::to_string(receivers) + " receivers" : "";
+  uint64_t frame_s = (frame + limit_rate - 1) / limit_rate;
+  return Status(Code::kInvalidArgument,
+                "rate limit of " + FormatBytes(limit_rate) + "/s is too low for " +
+                    FormatBytes(chunk_size) + " chunks" + per_receiver + ": each would take " +
+                    std::to_string(frame_s) + " s to send, more than half the receivers' " +
+                    std::to_string(idle_timeout.count()) + " s idle timeout; allow at least " +
+                    FormatBytes(least) + "/s, or send smaller chunks");
+}
 
 Status Send(const SendOptions& options, Report* report) {
   ScopedSigpipeBlock no_sigpipe;

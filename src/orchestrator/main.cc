@@ -15,6 +15,7 @@
 #include "remote.h"
 #include "shell_quote.h"
 #include "transfer_run.h"
+#include "xfer/sender.h"
 
 namespace {
 
@@ -37,6 +38,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> operands;
   std::string ssh = "ssh";
   std::string fanout = "chain";
+  std::string limit_rate;
 
   CLI::App app{
       "Copy a file or directory from one host to one or more hosts: compressed, encrypted and\n"
@@ -79,6 +81,10 @@ int main(int argc, char** argv) {
   app.add_flag("--json", plan.json,
                "JSON-lines events on stdout (start, progress each second, each target's result, "
                "summary) instead of the terminal display");
+  app.add_option("--limit-rate", limit_rate,
+                 "Wire bytes per second out of the source, like 100M or 1G (powers of 1024), "
+                 "so that it keeps serving while it copies; with --fanout parallel, shared by "
+                 "all targets (default: no limit)");
   app.add_option("--threads", plan.threads, "Compression threads on each side (default: idle cores)")
       ->check(CLI::Range(0, 256));
   app.add_option("--timeout", plan.timeout_s, "Seconds to wait for a host or a peer to answer")
@@ -117,6 +123,18 @@ int main(int argc, char** argv) {
     return xfer::cli::kExitUsage;
   };
   plan.fanout = fanout == "parallel" ? Fanout::kParallel : Fanout::kChain;
+  if (!limit_rate.empty() &&
+      (!xfer::cli::ParseSize(limit_rate, &plan.limit_rate) || plan.limit_rate == 0)) {
+    return usage(xfer::Status(xfer::Code::kInvalidArgument,
+                              "--limit-rate: '" + limit_rate + "' is not a rate like 100M"));
+  }
+  if (plan.limit_rate > 0) {
+    // xfer-send would refuse it too, but only once every receiver is waiting for it.
+    size_t receivers = plan.fanout == Fanout::kParallel ? operands.size() - 1 : 1;
+    xfer::Status rate = xfer::CheckLimitRate(plan.limit_rate, xfer::SendOptions().chunk_size,
+                                             receivers, std::chrono::seconds(plan.idle_timeout_s));
+    if (!rate.ok()) return usage(rate.WithContext("--limit-rate"));
+  }
   xfer::Status status = xfer::orchestrator::ParseHostPath(operands[0], &plan.source);
   if (!status.ok()) return usage(status);
   for (size_t i = 1; i < operands.size(); ++i) {

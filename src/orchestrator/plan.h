@@ -28,6 +28,7 @@ struct Plan {
   bool overwrite = false;
   bool open_firewall = false;
   int threads = 0;
+  uint64_t limit_rate = 0;  // wire bytes per second out of the source (xfer-send); 0: no limit
   int64_t timeout_s = 300;
   int64_t idle_timeout_s = 60;
   bool verbose = false;

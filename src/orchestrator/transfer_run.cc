@@ -64,6 +64,9 @@ std::vector<std::string> SenderArgs(const Plan& plan) {
   } else if (plan.level > 0) {
     args.insert(args.end(), {"--level", std::to_string(plan.level)});
   }
+  if (plan.limit_rate > 0) {
+    args.insert(args.end(), {"--limit-rate", std::to_string(plan.limit_rate)});
+  }
   size_t destinations = plan.fanout == Fanout::kChain ? 1 : plan.targets.size();
   for (size_t i = 0; i < destinations; ++i) {
     args.insert(args.end(), {"--to", plan.targets[i].host});

@@ -67,6 +67,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> hosts;
   std::string ticket_file;
   std::string chunk_size = "1M";
+  std::string limit_rate;
   bool no_compress = false;
   bool preflight = false;
 
@@ -96,6 +97,10 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 19));
   app.add_flag("--no-compress", no_compress, "Send the data uncompressed");
   app.add_option("--chunk-size", chunk_size, "Bytes per chunk, 64K to 16M")->default_val("1M");
+  app.add_option("--limit-rate", limit_rate,
+                 "Put at most RATE bytes per second on the wire (like 100M or 1G, powers of "
+                 "1024), summed over every --to, so that this host keeps serving while it copies "
+                 "(default: no limit)");
   app.add_flag("--preflight", preflight,
                "Only check the PATHs: walk them as a send would, send nothing, and print one "
                "JSON line: {\"preflight\":\"ok\",...,\"entries\":N,\"files\":N,\"bytes\":N,"
@@ -115,8 +120,18 @@ int main(int argc, char** argv) {
     return xfer::cli::kExitUsage;
   }
 
+  uint64_t limit_bytes = 0;
+  bool rate_ok =
+      limit_rate.empty() || (xfer::cli::ParseSize(limit_rate, &limit_bytes) && limit_bytes > 0);
+  if (!rate_ok) {
+    std::fprintf(stderr, "%s: error: --limit-rate: '%s' is not a rate like 100M\n", kProgram,
+                 limit_rate.c_str());
+    return xfer::cli::kExitUsage;
+  }
+
   xfer::CancelToken cancel;
   xfer::cli::ApplyCommonFlags(common, kProgram, &cancel, &options);
+  options.limit_rate = limit_bytes;
   options.compress = !no_compress;
   options.chunk_size = static_cast<uint32_t>(chunk_bytes);
 

@@ -1,0 +1,89 @@
+// What the receiver's listener lets through: the first connection that authenticates, and
+// nothing else. A flood of silent, garbage or wrong-secret connections must neither keep the
+// real sender out nor grow the receiver's memory with the number of connections.
+//
+// Before the sender is in (AcceptAuthenticated):
+//   accepted connections wait, without a thread, until they send their first bytes; at most
+//   max_waiting of them (the oldest is dropped to admit a new one, so a flood cannot keep out a
+//   sender that connects after it), each for at most handshake_timeout;
+//   those that spoke are authenticated by a HandshakePool, max_handshakes at once, each with its
+//   own handshake_timeout; the first to authenticate wins and every other one is closed.
+// While the transfer runs (ConnectionRefuser): every new connection is accepted and closed at
+// once on a thread of its own, which never touches the transfer.
+// Refusals are logged at most kLogBurst lines per kLogWindow, then counted.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "channel.h"
+#include "deadline.h"
+#include "handshake_pool.h"
+#include "socket.h"
+#include "xfer/cancel.h"
+#include "xfer/report.h"
+#include "xfer/status.h"
+
+namespace xfer {
+
+// Lets through the first kLogBurst lines of each kLogWindow and counts the rest, so a flood of
+// connections cannot flood the log. Used by one thread.
+class LogThrottle {
+ public:
+  static constexpr int kLogBurst = 5;
+  static constexpr std::chrono::seconds kLogWindow{10};
+
+  explicit LogThrottle(LogCallback log) : log_(std::move(log)) {}
+  // Logs line as a warning unless this window's burst is spent; says how many were held back
+  // since the last line that got through.
+  void Warn(const std::string& line);
+  uint64_t suppressed_total() const { return suppressed_total_; }
+
+ private:
+  LogCallback log_;
+  Clock::time_point window_start_{};
+  int in_window_ = 0;
+  uint64_t suppressed_ = 0;
+  uint64_t suppressed_total_ = 0;
+};
+
+struct GateOptions {
+  size_t max_handshakes = 16;  // authenticated at once, each on a thread
+  size_t max_waiting = 256;    // accepted, silent so far: one descriptor each, no thread
+  std::chrono::milliseconds handshake_timeout{std::chrono::seconds(10)};
+  Deadline deadline = Deadline::Never();  // for the whole wait: then Code::kTimeout
+  const CancelToken* cancel = nullptr;
+  LogCallback log;
+};
+
+// Accepts connections on listener until one authenticates with handshake; returns its channel
+// and "ADDR:PORT". Connections that fail are logged ("rejected connection from ADDR:PORT: why")
+// and closed; the wait goes on.
+Status AcceptAuthenticated(const Socket& listener, const GateOptions& options,
+                           const HandshakePool::Handshake& handshake, std::unique_ptr<Channel>* out,
+                           std::string* peer);
+
+// Owns the listener once the sender is in: accepts and closes every connection until destroyed,
+// then logs how many it refused.
+class ConnectionRefuser {
+ public:
+  ConnectionRefuser(Socket listener, LogCallback log);
+  ~ConnectionRefuser();
+  ConnectionRefuser(const ConnectionRefuser&) = delete;
+  ConnectionRefuser& operator=(const ConnectionRefuser&) = delete;
+
+ private:
+  void Run();
+
+  Socket listener_;
+  LogCallback log_;
+  CancelToken stop_;
+  uint64_t refused_ = 0;  // written by the thread, read after join
+  std::thread thread_;
+};
+
+}  // namespace xfer

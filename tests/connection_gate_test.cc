@@ -1,0 +1,239 @@
+// The receiver's gate over real loopback sockets and the real server channel: who gets in while
+// the receiver waits for its sender, and what happens to everyone else. Deadlines are safety nets
+// against hangs unless a test names one as the behaviour under test.
+#include "connection_gate.h"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <chrono>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "socket.h"
+#include "xfer/ticket.h"
+
+namespace xfer {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+Deadline Soon() { return Deadline::After(seconds(20)); }
+
+// Every line logged, from any thread.
+class LogLines {
+ public:
+  LogCallback Callback() {
+    return [this](LogLevel, std::string_view line) {
+      std::lock_guard<std::mutex> lock(mu_);
+      lines_.emplace_back(line);
+    };
+  }
+  std::vector<std::string> Lines() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return lines_;
+  }
+  size_t Count(const std::string& part) {
+    size_t n = 0;
+    for (const std::string& line : Lines()) n += line.find(part) != std::string::npos;
+    return n;
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<std::string> lines_;
+};
+
+// The peer closed (end of stream or reset) before the safety deadline.
+bool ClosedByPeer(const Socket& socket) {
+  if (!WaitFd(socket.fd(), POLLIN, Soon(), nullptr, nullptr).ok()) return false;
+  char byte;
+  return recv(socket.fd(), &byte, 1, 0) <= 0;
+}
+
+// The peer has neither closed nor sent anything.
+bool StillOpen(const Socket& socket) {
+  char byte;
+  return recv(socket.fd(), &byte, 1, MSG_DONTWAIT) < 0 && errno == EAGAIN;
+}
+
+class ConnectionGateTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(ListenTcp("127.0.0.1", 0, &listener_, &port_).ok());
+    ASSERT_TRUE(Ticket::Generate(port_, true, &ticket_).ok());
+    params_.secret = ticket_.secret;
+    options_.log = log_.Callback();
+    options_.deadline = Soon();
+    // Long enough that no silent connection times out by itself unless a test shortens it.
+    options_.handshake_timeout = seconds(120);
+  }
+  void TearDown() override {
+    if (gate_.joinable()) gate_.join();
+  }
+
+  // Runs AcceptAuthenticated on its own thread; its results are read after JoinGate().
+  void StartGate() {
+    gate_ = std::thread([this] {
+      ChannelParams params = params_;
+      auto handshake = [params](Socket socket, Deadline deadline, const CancelToken* cancel,
+                                std::unique_ptr<Channel>* out) {
+        return OpenServerChannel(std::move(socket), params, deadline, cancel, out);
+      };
+      gate_status_ = AcceptAuthenticated(listener_, options_, handshake, &server_, &peer_);
+    });
+  }
+  void JoinGate() { gate_.join(); }
+
+  Socket ConnectRaw() {
+    Socket socket;
+    EXPECT_TRUE(ConnectTcp("127.0.0.1", port_, Soon(), nullptr, &socket).ok());
+    return socket;
+  }
+  // A client with the ticket's secret, or another one; its local "127.0.0.1:PORT" in *name.
+  Status ConnectClient(bool right_secret, std::string* name = nullptr) {
+    Socket socket = ConnectRaw();
+    if (name != nullptr) *name = "127.0.0.1:" + std::to_string(LocalPort(socket.fd()));
+    ChannelParams params = params_;
+    if (!right_secret) params.secret[0] ^= 1;
+    std::unique_ptr<Channel> channel;
+    return OpenClientChannel(std::move(socket), params, Soon(), nullptr, &channel);
+  }
+  static int LocalPort(int fd) {
+    sockaddr_storage addr{};
+    socklen_t len = sizeof addr;
+    getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+    return ntohs(reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
+  }
+  std::string SecretText() const {
+    std::string text = ticket_.Format();
+    return text.substr(text.rfind(':') + 1);
+  }
+
+  Socket listener_;
+  uint16_t port_ = 0;
+  Ticket ticket_;
+  ChannelParams params_;
+  GateOptions options_;
+  LogLines log_;
+  std::thread gate_;
+  Status gate_status_;
+  std::unique_ptr<Channel> server_;
+  std::string peer_;
+};
+
+TEST_F(ConnectionGateTest, SenderGetsInPastMoreSilentConnectionsThanHandshakeSlots) {
+  options_.max_handshakes = 2;
+  StartGate();
+  std::vector<Socket> silent;
+  for (int i = 0; i < 10; ++i) silent.push_back(ConnectRaw());
+  std::string name;
+  Status client = ConnectClient(true, &name);
+  JoinGate();
+  ASSERT_TRUE(client.ok()) << client.message();
+  ASSERT_TRUE(gate_status_.ok()) << gate_status_.message();
+  EXPECT_NE(server_, nullptr);
+  EXPECT_EQ(peer_, name);
+  // The gate logs every connection it gives up on (the first few in full): none was dropped or
+  // timed out to let the client in.
+  EXPECT_TRUE(log_.Lines().empty()) << log_.Lines()[0];
+}
+
+TEST_F(ConnectionGateTest, WrongSecretsAndGarbageAreRejectedWithoutTheSecretAndTheWaitGoesOn) {
+  StartGate();
+  EXPECT_FALSE(ConnectClient(false).ok());
+  Socket garbage = ConnectRaw();
+  std::string bytes = "GET / HTTP/1.0\r\n\r\n";
+  ASSERT_EQ(send(garbage.fd(), bytes.data(), bytes.size(), MSG_NOSIGNAL),
+            static_cast<ssize_t>(bytes.size()));
+  EXPECT_TRUE(ClosedByPeer(garbage));
+  Status client = ConnectClient(true);
+  JoinGate();
+  ASSERT_TRUE(client.ok()) << client.message();
+  ASSERT_TRUE(gate_status_.ok()) << gate_status_.message();
+  EXPECT_EQ(log_.Count("rejected connection from 127.0.0.1:"), 2u);
+  for (const std::string& line : log_.Lines()) {
+    EXPECT_EQ(line.find(SecretText()), std::string::npos) << "a secret was logged: " << line;
+  }
+}
+
+TEST_F(ConnectionGateTest, SilentConnectionIsRejectedAtItsDeadline) {
+  options_.handshake_timeout = milliseconds(200);
+  StartGate();
+  Socket silent = ConnectRaw();
+  EXPECT_TRUE(ClosedByPeer(silent));
+  Status client = ConnectClient(true);
+  JoinGate();
+  ASSERT_TRUE(client.ok()) << client.message();
+  ASSERT_TRUE(gate_status_.ok()) << gate_status_.message();
+  EXPECT_EQ(log_.Count(": sent nothing within 200 ms"), 1u);
+}
+
+TEST_F(ConnectionGateTest, DropsTheOldestSilentConnectionWhenTheWaitingRoomIsFull) {
+  options_.max_waiting = 4;
+  StartGate();
+  std::vector<Socket> silent;
+  for (int i = 0; i < 5; ++i) silent.push_back(ConnectRaw());
+  EXPECT_TRUE(ClosedByPeer(silent[0])) << "the oldest should make room";
+  for (int i = 1; i < 5; ++i) EXPECT_TRUE(StillOpen(silent[i])) << i;
+  // The room is full again: the client, newest of all, gets in at the next oldest's expense.
+  Status client = ConnectClient(true);
+  JoinGate();
+  ASSERT_TRUE(client.ok()) << client.message();
+  ASSERT_TRUE(gate_status_.ok()) << gate_status_.message();
+  EXPECT_EQ(log_.Count("dropped connection from 127.0.0.1:"), 2u);
+}
+
+TEST_F(ConnectionGateTest, TimesOutWhenNobodyAuthenticates) {
+  options_.deadline = Deadline::After(milliseconds(100));
+  StartGate();
+  Socket silent = ConnectRaw();
+  JoinGate();
+  EXPECT_EQ(gate_status_.code(), Code::kTimeout) << gate_status_.message();
+}
+
+TEST_F(ConnectionGateTest, CancelEndsTheWait) {
+  CancelToken cancel;
+  options_.cancel = &cancel;
+  StartGate();
+  Socket silent = ConnectRaw();
+  cancel.Cancel();
+  JoinGate();
+  EXPECT_EQ(gate_status_.code(), Code::kCancelled) << gate_status_.message();
+}
+
+TEST(LogThrottle, LogsABurstPerWindowThenCounts) {
+  LogLines log;
+  LogThrottle throttle(log.Callback());
+  for (int i = 0; i < 20; ++i) throttle.Warn("line " + std::to_string(i));
+  EXPECT_EQ(log.Lines().size(), static_cast<size_t>(LogThrottle::kLogBurst));
+  EXPECT_EQ(throttle.suppressed_total(), 20u - LogThrottle::kLogBurst);
+}
+
+TEST(ConnectionRefuser, ClosesEveryConnectionAndCountsThem) {
+  Socket listener;
+  uint16_t port = 0;
+  ASSERT_TRUE(ListenTcp("127.0.0.1", 0, &listener, &port).ok());
+  LogLines log;
+  {
+    ConnectionRefuser refuser(std::move(listener), log.Callback());
+    for (int i = 0; i < 20; ++i) {
+      Socket socket;
+      ASSERT_TRUE(ConnectTcp("127.0.0.1", port, Soon(), nullptr, &socket).ok());
+      EXPECT_TRUE(ClosedByPeer(socket)) << i;
+    }
+  }
+  EXPECT_EQ(log.Count("refused connection from 127.0.0.1:"),
+            static_cast<size_t>(LogThrottle::kLogBurst));
+  EXPECT_EQ(log.Count("refused 20 connections while the transfer ran"), 1u);
+}
+
+}  // namespace
+}  // namespace xfer
