@@ -16,21 +16,15 @@ Status ChecksumMatches(const Buffer& raw, const FrameHeader& header) {
   return Status::Ok();
 }
 
-Status CompareManifests(const Manifest& sent, const Manifest& written) {
-  if (sent.size() != written.size()) {
-    return Status(Code::kCorrupt, "the sender listed " + std::to_string(sent.size()) +
-                                      " files but " + std::to_string(written.size()) +
-                                      " were written");
+// The sender's record i against the i-th file written (the caller checks i is in range).
+Status CompareRecord(size_t i, const ManifestRecord& sent, const ManifestRecord& written) {
+  if (sent.path != written.path) {
+    return Status(Code::kCorrupt, "file " + std::to_string(i) + " is " +
+                                      EscapeForMessage(written.path) + " but the sender listed " +
+                                      EscapeForMessage(sent.path));
   }
-  for (size_t i = 0; i < sent.size(); ++i) {
-    if (sent[i].path != written[i].path) {
-      return Status(Code::kCorrupt, "file " + std::to_string(i) + " is " +
-                                        EscapeForMessage(written[i].path) + " but the sender listed " +
-                                        EscapeForMessage(sent[i].path));
-    }
-    if (sent[i].size != written[i].size || sent[i].digest != written[i].digest) {
-      return Status(Code::kCorrupt, "checksum mismatch for " + EscapeForMessage(sent[i].path));
-    }
+  if (sent.size != written.size || sent.digest != written.digest) {
+    return Status(Code::kCorrupt, "checksum mismatch for " + EscapeForMessage(sent.path));
   }
   return Status::Ok();
 }
@@ -135,7 +129,11 @@ Status ReceivedStream::Next(const void** data, size_t* len) {
 
 Status ReceivedStream::VerifyEnd(const Manifest& written) {
   ManifestParser parser;
-  Manifest sent;
+  // The sender's records are compared as they arrive and then dropped: keeping them would let a
+  // sender make us hold any number of records of up to 1 MiB of path each.
+  Manifest batch;
+  uint64_t listed = 0;
+  Status mismatch;  // the first record that differs, reported after the stream checks below
   uint64_t next_manifest_seq = 0;
   if (current_) {
     Release(std::move(*current_));
@@ -153,7 +151,15 @@ Status ReceivedStream::VerifyEnd(const Manifest& written) {
       XFER_RETURN_IF_ERROR(
           parser.Feed(std::string_view(reinterpret_cast<const char*>(frame.payload.data()),
                                        frame.payload.size()),
-                      &sent));
+                      &batch));
+      for (const ManifestRecord& record : batch) {
+        // Past the files written, only the count is reported (below).
+        if (mismatch.ok() && listed < written.size()) {
+          mismatch = CompareRecord(listed, record, written[listed]);
+        }
+        ++listed;
+      }
+      batch.clear();
       Release(std::move(frame));
       continue;
     }
@@ -170,10 +176,14 @@ Status ReceivedStream::VerifyEnd(const Manifest& written) {
     if (trailer.stream_digest != digest_.Finish()) {
       return Status(Code::kCorrupt, "the stream digest does not match the sender's");
     }
-    if (trailer.manifest_records != sent.size()) {
+    if (trailer.manifest_records != listed) {
       return Status(Code::kProtocol, "the manifest does not hold the announced record count");
     }
-    XFER_RETURN_IF_ERROR(CompareManifests(sent, written));
+    if (listed != written.size()) {
+      return Status(Code::kCorrupt, "the sender listed " + std::to_string(listed) + " files but " +
+                                        std::to_string(written.size()) + " were written");
+    }
+    XFER_RETURN_IF_ERROR(mismatch);
     trailer_payload_.assign(reinterpret_cast<const char*>(frame.payload.data()),
                             frame.payload.size());
     return Status::Ok();
