@@ -40,18 +40,25 @@ void CancelOnSignals(CancelToken* token) {
   signal(SIGPIPE, SIG_IGN);
 }
 
-void CancelWhenStdinEnds(CancelToken* token) {
-  std::thread([token] {
-    char ignored[256];
-    for (;;) {
-      pollfd p{STDIN_FILENO, POLLIN, 0};
-      if (poll(&p, 1, -1) < 0 && errno == EINTR) continue;
-      ssize_t n = read(STDIN_FILENO, ignored, sizeof ignored);
-      if (n > 0 || (n < 0 && (errno == EINTR || errno == EAGAIN))) continue;
-      token->Cancel();
-      return;
-    }
-  }).detach();
+StdinLifeline::StdinLifeline(CancelToken* token)
+    : watcher_([this, token] {
+        char ignored[256];
+        for (;;) {
+          // No deadline: stdin may stay open for the whole run; stop_ is the way out.
+          pollfd p[2] = {{STDIN_FILENO, POLLIN, 0}, {stop_.fd(), POLLIN, 0}};
+          int ready = poll(p, 2, -1);
+          if (ready < 0 && errno == EINTR) continue;
+          if (ready > 0 && p[1].revents != 0) return;
+          ssize_t n = read(STDIN_FILENO, ignored, sizeof ignored);
+          if (n > 0 || (n < 0 && (errno == EINTR || errno == EAGAIN))) continue;
+          token->Cancel();
+          return;
+        }
+      }) {}
+
+StdinLifeline::~StdinLifeline() {
+  stop_.Cancel();
+  watcher_.join();
 }
 
 void AddCommonFlags(CLI::App* app, std::string_view program, CommonFlags* flags) {

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <thread>
 
 #include "xfer/cancel.h"
 #include "xfer/report.h"
@@ -58,8 +59,20 @@ Status ReadTicketFromStdin(std::chrono::seconds timeout, std::string* line);
 // With --lifeline: cancels the token once stdin ends. `xfer` keeps the stdin of every program it
 // starts open until the end, so when xfer or its ssh connection goes away, the programs stop
 // and clean up (staging directories, firewall rules) instead of waiting out their timeouts.
-// Call once whatever stdin had to carry (tickets) has been read.
-void CancelWhenStdinEnds(CancelToken* token);
+// Call once whatever stdin had to carry (tickets) has been read. The watching thread is stopped
+// and joined when the StdinLifeline goes away, so declare it after the token it cancels: a
+// detached watcher could cancel the token while (or after) main destroys it.
+class StdinLifeline {
+ public:
+  explicit StdinLifeline(CancelToken* token);
+  ~StdinLifeline();
+  StdinLifeline(const StdinLifeline&) = delete;
+  StdinLifeline& operator=(const StdinLifeline&) = delete;
+
+ private:
+  CancelToken stop_;  // wakes the watcher when this object goes away
+  std::thread watcher_;
+};
 
 // Parses "1048576", "512K", "4M", "1G" (powers of 1024).
 bool ParseSize(const std::string& text, uint64_t* out);

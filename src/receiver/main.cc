@@ -1,5 +1,6 @@
 // xfer-recv: listens, prints a ticket, receives one transfer into DIR.
 #include <cstdio>
+#include <optional>
 
 #include "cli_common.h"
 #include "firewall.h"
@@ -109,7 +110,9 @@ int main(int argc, char** argv) {
     options.forward = std::move(downstream);
   }
 
-  if (common.lifeline) xfer::cli::CancelWhenStdinEnds(&cancel);
+  // Declared after `cancel`, so its watcher is joined before the token is destroyed.
+  std::optional<xfer::cli::StdinLifeline> lifeline;
+  if (common.lifeline) lifeline.emplace(&cancel);
 
   std::unique_ptr<xfer::Receiver> receiver;
   status = xfer::Receiver::Listen(options, &receiver);

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
+#include <optional>
 
 #include "cli_common.h"
 #include "xfer/sender.h"
@@ -146,7 +147,9 @@ int main(int argc, char** argv) {
     options.destinations.push_back(std::move(destination));
   }
   if (!status.ok()) return xfer::cli::ReportError(kProgram, status);
-  if (common.lifeline) xfer::cli::CancelWhenStdinEnds(&cancel);
+  // Declared after `cancel`, so its watcher is joined before the token is destroyed.
+  std::optional<xfer::cli::StdinLifeline> lifeline;
+  if (common.lifeline) lifeline.emplace(&cancel);
 
   xfer::Report report;
   status = xfer::Send(options, &report);

@@ -117,8 +117,15 @@ void SshdServer::WriteConfig(const std::string& listen_address) const {
   config += "KbdInteractiveAuthentication no\n";
   config += "UsePAM no\n";
   config += "PidFile none\n";
-  // Sessions otherwise get sshd's compiled-in PATH, not the one the test found programs on.
-  if (const char* path = getenv("PATH")) config += "SetEnv PATH=\"" + std::string(path) + "\"\n";
+  // Sessions otherwise get sshd's compiled-in PATH, not the one the test found programs on. The
+  // sanitizer options (scripts/sanitize.sh) go along so that xfer-send and xfer-recv started
+  // through ssh report where the rest do. sshd keeps only the first SetEnv line: one line for all.
+  std::string set_env;
+  for (const char* name :
+       {"PATH", "ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS", "TSAN_OPTIONS"}) {
+    if (const char* value = getenv(name)) set_env += " " + std::string(name) + "=\"" + value + "\"";
+  }
+  if (!set_env.empty()) config += "SetEnv" + set_env + "\n";
   WriteFile(dir_.Sub("sshd_config"), config);
 }
 
