@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "socket.h"
+#include "socket_probe.h"
 #include "xfer/ticket.h"
 
 namespace xfer {
@@ -24,6 +25,8 @@ namespace {
 
 using std::chrono::milliseconds;
 using std::chrono::seconds;
+using testing::ClosedByPeer;
+using testing::StillOpen;
 
 Deadline Soon() { return Deadline::After(seconds(20)); }
 
@@ -50,19 +53,6 @@ class LogLines {
   std::mutex mu_;
   std::vector<std::string> lines_;
 };
-
-// The peer closed (end of stream or reset) before the safety deadline.
-bool ClosedByPeer(const Socket& socket) {
-  if (!WaitFd(socket.fd(), POLLIN, Soon(), nullptr, nullptr).ok()) return false;
-  char byte;
-  return recv(socket.fd(), &byte, 1, 0) <= 0;
-}
-
-// The peer has neither closed nor sent anything.
-bool StillOpen(const Socket& socket) {
-  char byte;
-  return recv(socket.fd(), &byte, 1, MSG_DONTWAIT) < 0 && errno == EAGAIN;
-}
 
 class ConnectionGateTest : public ::testing::Test {
  protected:
@@ -153,7 +143,7 @@ TEST_F(ConnectionGateTest, WrongSecretsAndGarbageAreRejectedWithoutTheSecretAndT
   std::string bytes = "GET / HTTP/1.0\r\n\r\n";
   ASSERT_EQ(send(garbage.fd(), bytes.data(), bytes.size(), MSG_NOSIGNAL),
             static_cast<ssize_t>(bytes.size()));
-  EXPECT_TRUE(ClosedByPeer(garbage));
+  EXPECT_TRUE(ClosedByPeer(garbage, Soon()));
   Status client = ConnectClient(true);
   JoinGate();
   ASSERT_TRUE(client.ok()) << client.message();
@@ -168,7 +158,7 @@ TEST_F(ConnectionGateTest, SilentConnectionIsRejectedAtItsDeadline) {
   options_.handshake_timeout = milliseconds(200);
   StartGate();
   Socket silent = ConnectRaw();
-  EXPECT_TRUE(ClosedByPeer(silent));
+  EXPECT_TRUE(ClosedByPeer(silent, Soon()));
   Status client = ConnectClient(true);
   JoinGate();
   ASSERT_TRUE(client.ok()) << client.message();
@@ -181,7 +171,7 @@ TEST_F(ConnectionGateTest, DropsTheOldestSilentConnectionWhenTheWaitingRoomIsFul
   StartGate();
   std::vector<Socket> silent;
   for (int i = 0; i < 5; ++i) silent.push_back(ConnectRaw());
-  EXPECT_TRUE(ClosedByPeer(silent[0])) << "the oldest should make room";
+  EXPECT_TRUE(ClosedByPeer(silent[0], Soon())) << "the oldest should make room";
   for (int i = 1; i < 5; ++i) EXPECT_TRUE(StillOpen(silent[i])) << i;
   // The room is full again: the client, newest of all, gets in at the next oldest's expense.
   Status client = ConnectClient(true);
@@ -227,7 +217,7 @@ TEST(ConnectionRefuser, ClosesEveryConnectionAndCountsThem) {
     for (int i = 0; i < 20; ++i) {
       Socket socket;
       ASSERT_TRUE(ConnectTcp("127.0.0.1", port, Soon(), nullptr, &socket).ok());
-      EXPECT_TRUE(ClosedByPeer(socket)) << i;
+      EXPECT_TRUE(ClosedByPeer(socket, Soon())) << i;
     }
   }
   EXPECT_EQ(log.Count("refused connection from 127.0.0.1:"),

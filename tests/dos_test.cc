@@ -19,6 +19,7 @@
 
 #include "channel.h"
 #include "socket.h"
+#include "socket_probe.h"
 #include "tcp_proxy.h"
 #include "temp_dir.h"
 #include "transfer_harness.h"
@@ -61,19 +62,6 @@ Status ConnectWithWrongSecret(uint16_t port, const std::string& ticket_text) {
   params.encrypt = ticket.encrypt;
   std::unique_ptr<Channel> channel;
   return OpenClientChannel(ConnectRaw(port), params, Soon(), nullptr, &channel);
-}
-
-// The receiver closed (end of stream or reset) before the safety deadline.
-bool ClosedByPeer(const Socket& socket) {
-  if (!WaitFd(socket.fd(), POLLIN, Soon(), nullptr, nullptr).ok()) return false;
-  char byte;
-  return recv(socket.fd(), &byte, 1, 0) <= 0;
-}
-
-// Neither closed nor answered by the receiver.
-bool StillOpen(const Socket& socket) {
-  char byte;
-  return recv(socket.fd(), &byte, 1, MSG_DONTWAIT) < 0 && errno == EAGAIN;
 }
 
 // Peak resident memory of a live process, from /proc/PID/status; -1 if unreadable.
@@ -167,7 +155,7 @@ TEST_F(DosTest, SenderGetsInPastSilentAndGarbageConnectionsOpenedBeforeIt) {
     EXPECT_TRUE(SendGarbage(garbage.back()));
   }
   for (int i = 0; i < 10; ++i) EXPECT_FALSE(ConnectWithWrongSecret(port, ticket).ok());
-  for (const Socket& s : garbage) EXPECT_TRUE(ClosedByPeer(s)) << "garbage was not rejected";
+  for (const Socket& s : garbage) EXPECT_TRUE(ClosedByPeer(s, Soon())) << "garbage was not rejected";
 
   // Counted when the sender's first bytes pass: the receiver has not seen the sender yet, so any
   // silent connection it had given up on by then would be missing here.
@@ -251,7 +239,7 @@ class DosFloodTest : public DosTest {
     }
     for (int i = 0; i < 300; ++i) EXPECT_FALSE(ConnectWithWrongSecret(port, ticket).ok());
     int kept = 0;
-    for (const Socket& s : sockets) kept += !ClosedByPeer(s);
+    for (const Socket& s : sockets) kept += !ClosedByPeer(s, Soon());
     EXPECT_EQ(kept, 0) << "connections the receiver did not turn away";
   }
 };

@@ -15,6 +15,7 @@
 #include "child_process.h"
 #include "program_paths.h"
 #include "temp_dir.h"
+#include "text_match.h"
 #include "transfer_harness.h"
 #include "tree_builder.h"
 #include "tree_compare.h"
@@ -26,10 +27,6 @@ namespace {
 
 using Names = std::vector<std::string>;
 
-::testing::AssertionResult Contains(const std::string& text, const std::string& part) {
-  if (text.find(part) != std::string::npos) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << "'" << part << "' not in:\n" << text;
-}
 
 class LimitRateTest : public ::testing::Test {
  protected:

@@ -22,6 +22,7 @@
 #include "shell_quote.h"
 #include "sshd_server.h"
 #include "temp_dir.h"
+#include "text_match.h"
 #include "transfer_harness.h"
 #include "tree_builder.h"
 #include "tree_compare.h"
@@ -31,10 +32,6 @@ namespace {
 
 using Names = std::vector<std::string>;
 
-::testing::AssertionResult Contains(const std::string& text, const std::string& part) {
-  if (text.find(part) != std::string::npos) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << "'" << part << "' not in:\n" << text;
-}
 
 const std::string kXfer = XFER_ORCHESTRATOR_BIN_PATH;
 const std::string kBinDir = std::filesystem::path(XferRecvPath()).parent_path().string();
