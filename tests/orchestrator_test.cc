@@ -295,12 +295,15 @@ TEST_F(PreflightFailure, MissingBinary) {
   ExpectNothingArrived(cluster_);
 }
 
-// Slows host 0's outgoing link, so a transfer from it takes seconds.
-void ShapeSourceLink(Cluster* cluster) {
+// src/data: 24 MiB of random data behind a 100 Mbit/s link out of host 0, about 6 s for three
+// copies: long enough to act while a transfer runs.
+void PrepareSlowTransfer(Cluster* cluster) {
   ASSERT_TRUE(cli::RunCommand(cluster->lan().Exec(0, {"/usr/sbin/tc", "qdisc", "add", "dev", "eth0",
-                                                 "root", "tbf", "rate", "100mbit", "burst",
-                                                 "64kb", "latency", "50ms"}))
+                                                      "root", "tbf", "rate", "100mbit", "burst",
+                                                      "64kb", "latency", "50ms"}))
                   .ok());
+  std::filesystem::create_directory(cluster->Dir("src/data"));
+  WriteRandomFile(cluster->Dir("src/data/blob"), 24 << 20);
 }
 
 // The pid of the xfer-recv whose command line mentions `dir`, or -1.
@@ -321,11 +324,8 @@ pid_t FindReceiver(const std::string& dir) {
 TEST(Orchestrator, TargetKilledMidTransferFailsAloneAndTheSummarySaysWhich) {
   Cluster cluster;
   SKIP_UNLESS_READY(cluster);
-  // About 6 s for three copies of 24 MiB: target 2's receiver is surely mid-transfer when it
-  // is killed.
-  ShapeSourceLink(&cluster);
-  std::filesystem::create_directory(cluster.Dir("src/data"));
-  WriteRandomFile(cluster.Dir("src/data/blob"), 24 << 20);
+  // Target 2's receiver is surely mid-transfer when it is killed.
+  PrepareSlowTransfer(&cluster);
   auto xfer = cluster.StartXfer(Concat({"--fanout", "parallel", "--json", "--idle-timeout", "10",
                                         cluster.Operand(0, cluster.Dir("src/data"))},
                                        cluster.AllTargets()));
@@ -355,9 +355,7 @@ TEST(Orchestrator, TargetKilledMidTransferFailsAloneAndTheSummarySaysWhich) {
 TEST(Orchestrator, StoppedXferStopsTheRemoteProgramsAndLeavesNothing) {
   Cluster cluster;
   SKIP_UNLESS_READY(cluster);
-  ShapeSourceLink(&cluster);
-  std::filesystem::create_directory(cluster.Dir("src/data"));
-  WriteRandomFile(cluster.Dir("src/data/blob"), 24 << 20);
+  PrepareSlowTransfer(&cluster);
   auto xfer = cluster.StartXfer(Concat({"--json", cluster.Operand(0, cluster.Dir("src/data"))},
                                        cluster.AllTargets()));
   bool moving = false;
