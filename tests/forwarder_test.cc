@@ -104,6 +104,19 @@ Frame ReadOne(Channel* channel) {
 
 class ForwarderTest : public ::testing::Test {
  protected:
+  // Hands `rounds` x SomeFrames() and then the trailer to the forwarder on another thread; the
+  // future is ready once all were handed over, which must not depend on the downstream.
+  std::future<void> ForwardInBackground(Forwarder* forwarder, int rounds) {
+    return std::async(std::launch::async, [this, forwarder, rounds] {
+      for (int round = 0; round < rounds; ++round) {
+        for (const Frame& frame : SomeFrames()) {
+          forwarder->Forward(frame.header, ToBuffer(&pool_, frame.payload));
+        }
+      }
+      forwarder->Finish("trailer");
+    });
+  }
+
   ForwarderTest() {
     options_.forward = downstream_.destination();
     options_.timeout = 10s;
@@ -178,12 +191,7 @@ TEST_F(ForwarderTest, RefusalAtHelloTurnsForwardingOffWithoutBlockingThisReceive
   Forwarder forwarder(options_);
   forwarder.Open(hello_, &pool_);
   // Many more frames than the queue holds: with nobody to send them to, none may wait.
-  std::future<void> forwarded = std::async(std::launch::async, [&] {
-    for (const Frame& frame : SomeFrames()) {
-      forwarder.Forward(frame.header, ToBuffer(&pool_, frame.payload));
-    }
-    forwarder.Finish("trailer");
-  });
+  std::future<void> forwarded = ForwardInBackground(&forwarder, 1);
   ASSERT_EQ(forwarded.wait_for(10s), std::future_status::ready) << "forwarding blocked";
   PeerOutcome outcome = forwarder.Wait();
   peer.join();
@@ -206,14 +214,7 @@ TEST_F(ForwarderTest, DownstreamVanishingMidStreamStopsForwardingOnly) {
   });  // the channel closes here, mid-stream
   Forwarder forwarder(options_);
   forwarder.Open(hello_, &pool_);
-  std::future<void> forwarded = std::async(std::launch::async, [&] {
-    for (int round = 0; round < 20; ++round) {
-      for (const Frame& frame : SomeFrames()) {
-        forwarder.Forward(frame.header, ToBuffer(&pool_, frame.payload));
-      }
-    }
-    forwarder.Finish("trailer");
-  });
+  std::future<void> forwarded = ForwardInBackground(&forwarder, 20);
   ASSERT_EQ(forwarded.wait_for(30s), std::future_status::ready) << "forwarding blocked";
   PeerOutcome outcome = forwarder.Wait();
   peer.join();
