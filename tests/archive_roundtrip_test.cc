@@ -97,7 +97,7 @@ TEST_F(ArchiveRoundTripTest, CopyIsIdenticalToSource) {
   MemorySink sink;
   Manifest sent;
   ArchiveCounters sent_counters;
-  ASSERT_TRUE(WriteArchive({tree_.root}, &sink, nullptr, &sent, &sent_counters).ok());
+  ASSERT_TRUE(WriteArchive({tree_.root}, &sink, nullptr, nullptr, &sent, &sent_counters).ok());
 
   std::string staging = MakeStaging(tmp_);
   Manifest written;
@@ -116,7 +116,7 @@ TEST_F(ArchiveRoundTripTest, CopyIsIdenticalToSource) {
 TEST_F(ArchiveRoundTripTest, CompareTreesSeesEveryKindOfDifference) {
   MemorySink sink;
   Manifest sent;
-  ASSERT_TRUE(WriteArchive({tree_.root}, &sink, nullptr, &sent, nullptr).ok());
+  ASSERT_TRUE(WriteArchive({tree_.root}, &sink, nullptr, nullptr, &sent, nullptr).ok());
   std::string staging = MakeStaging(tmp_);
   Manifest written;
   ASSERT_TRUE(Extract(sink.bytes, staging, &written, nullptr).ok());
@@ -187,7 +187,7 @@ TEST_F(ArchiveRoundTripTest, HolesAreNotTransmitted) {
   if (!tree_.sparse) GTEST_SKIP() << "the filesystem here does not keep holes";
   MemorySink sink;
   Manifest sent;
-  ASSERT_TRUE(WriteArchive({tree_.root}, &sink, nullptr, &sent, nullptr).ok());
+  ASSERT_TRUE(WriteArchive({tree_.root}, &sink, nullptr, nullptr, &sent, nullptr).ok());
   // 64 MiB + 3 MiB apparent in the sparse files, 3 MiB of data in them, ~4 MiB elsewhere.
   EXPECT_LT(sink.bytes.size(), 12u << 20);
   auto sparse = std::find_if(sent.begin(), sent.end(),
@@ -202,7 +202,7 @@ TEST_F(ArchiveRoundTripTest, SummaryMatchesWhatIsSent) {
   MemorySink sink;
   Manifest sent;
   ArchiveCounters counters;
-  ASSERT_TRUE(WriteArchive({tree_.root}, &sink, nullptr, &sent, &counters).ok());
+  ASSERT_TRUE(WriteArchive({tree_.root}, &sink, nullptr, nullptr, &sent, &counters).ok());
   EXPECT_EQ(summary.top_names, std::vector<std::string>{"top"});
   EXPECT_EQ(summary.entries, counters.entries_written.load());
   EXPECT_EQ(summary.files, sent.size());  // three hardlinks: one file, one record
@@ -216,7 +216,7 @@ TEST_F(ArchiveRoundTripTest, SummaryMatchesWhatIsSent) {
 TEST_F(ArchiveRoundTripTest, HardlinksHaveOneManifestRecord) {
   MemorySink sink;
   Manifest sent;
-  ASSERT_TRUE(WriteArchive({tree_.root}, &sink, nullptr, &sent, nullptr).ok());
+  ASSERT_TRUE(WriteArchive({tree_.root}, &sink, nullptr, nullptr, &sent, nullptr).ok());
   int hard = 0;
   for (const ManifestRecord& record : sent) hard += record.path.rfind("top/hard/", 0) == 0;
   EXPECT_EQ(hard, 1);
@@ -225,8 +225,8 @@ TEST_F(ArchiveRoundTripTest, HardlinksHaveOneManifestRecord) {
 TEST_F(ArchiveRoundTripTest, SameTreeGivesSameStream) {
   MemorySink first, second;
   Manifest m1, m2;
-  ASSERT_TRUE(WriteArchive({tree_.root}, &first, nullptr, &m1, nullptr).ok());
-  ASSERT_TRUE(WriteArchive({tree_.root}, &second, nullptr, &m2, nullptr).ok());
+  ASSERT_TRUE(WriteArchive({tree_.root}, &first, nullptr, nullptr, &m1, nullptr).ok());
+  ASSERT_TRUE(WriteArchive({tree_.root}, &second, nullptr, nullptr, &m2, nullptr).ok());
   EXPECT_TRUE(first.bytes == second.bytes);
   EXPECT_EQ(m1, m2);
 }
@@ -239,7 +239,7 @@ TEST_F(ArchiveRoundTripTest, CancellationStopsWriteArchive) {
     return Status::Ok();
   };
   Manifest sent;
-  Status status = WriteArchive({tree_.root}, &sink, &cancel, &sent, nullptr);
+  Status status = WriteArchive({tree_.root}, &sink, &cancel, nullptr, &sent, nullptr);
   EXPECT_EQ(status.code(), Code::kCancelled) << status.message();
   EXPECT_LT(sink.bytes.size(), 4u << 20);  // stopped within a block or two
 }
@@ -249,7 +249,7 @@ TEST_F(ArchiveRoundTripTest, CancelledBeforeStartWritesNothingUseful) {
   cancel.Cancel();
   MemorySink sink;
   Manifest sent;
-  EXPECT_EQ(WriteArchive({tree_.root}, &sink, &cancel, &sent, nullptr).code(), Code::kCancelled);
+  EXPECT_EQ(WriteArchive({tree_.root}, &sink, &cancel, nullptr, &sent, nullptr).code(), Code::kCancelled);
   EXPECT_TRUE(sent.empty());
 }
 
@@ -259,7 +259,7 @@ TEST_F(ArchiveRoundTripTest, SinkFailureIsReturnedAsIs) {
     return total > 100000 ? Status(Code::kNetwork, "the receiver went away") : Status::Ok();
   };
   Manifest sent;
-  Status status = WriteArchive({tree_.root}, &sink, nullptr, &sent, nullptr);
+  Status status = WriteArchive({tree_.root}, &sink, nullptr, nullptr, &sent, nullptr);
   EXPECT_EQ(status.code(), Code::kNetwork);
   EXPECT_EQ(status.message(), "the receiver went away");
 }
@@ -272,7 +272,7 @@ TEST_F(ArchiveRoundTripTest, ExtractsFromOneByteAndLargePieces) {
   WriteFile(small_tmp.Sub("src/d/b"), "bee");
   MemorySink sink;
   Manifest sent;
-  ASSERT_TRUE(WriteArchive({small_tmp.Sub("src")}, &sink, nullptr, &sent, nullptr).ok());
+  ASSERT_TRUE(WriteArchive({small_tmp.Sub("src")}, &sink, nullptr, nullptr, &sent, nullptr).ok());
   for (size_t piece : {size_t{1}, size_t{512}, size_t{1} << 30}) {
     std::string staging = MakeStaging(small_tmp);
     MemorySource source(sink.bytes, piece);
@@ -292,7 +292,7 @@ TEST_F(ArchiveRoundTripTest, NonUtf8NamesSurviveAUtf8Locale) {
   if (setlocale(LC_ALL, "C.UTF-8") == nullptr) GTEST_SKIP() << "no C.UTF-8 locale";
   MemorySink sink;
   Manifest sent;
-  Status status = WriteArchive({tree_.root + "/names"}, &sink, nullptr, &sent, nullptr);
+  Status status = WriteArchive({tree_.root + "/names"}, &sink, nullptr, nullptr, &sent, nullptr);
   std::string staging = MakeStaging(tmp_);
   Manifest written;
   if (status.ok()) {
@@ -330,7 +330,7 @@ TEST_F(ChangingFileTest, FileThatGrowsFails) {
     return Status::Ok();
   };
   Manifest sent;
-  Status status = WriteArchive({tmp_.Sub("db")}, &sink, nullptr, &sent, nullptr);
+  Status status = WriteArchive({tmp_.Sub("db")}, &sink, nullptr, nullptr, &sent, nullptr);
   EXPECT_EQ(status.code(), Code::kIoError);
   EXPECT_EQ(status.message(), "db/ib_logfile0 changed size while being read");
 }
@@ -344,7 +344,7 @@ TEST_F(ChangingFileTest, FileThatShrinksFails) {
     return Status::Ok();
   };
   Manifest sent;
-  Status status = WriteArchive({tmp_.Sub("db")}, &sink, nullptr, &sent, nullptr);
+  Status status = WriteArchive({tmp_.Sub("db")}, &sink, nullptr, nullptr, &sent, nullptr);
   EXPECT_EQ(status.code(), Code::kIoError);
   EXPECT_EQ(status.message(), "db/ib_logfile0 changed size while being read");
 }
@@ -352,7 +352,7 @@ TEST_F(ChangingFileTest, FileThatShrinksFails) {
 TEST(ArchiveSourceTest, MissingPathIsNamed) {
   MemorySink sink;
   Manifest sent;
-  Status status = WriteArchive({"/nonexistent-xfer/x"}, &sink, nullptr, &sent, nullptr);
+  Status status = WriteArchive({"/nonexistent-xfer/x"}, &sink, nullptr, nullptr, &sent, nullptr);
   EXPECT_EQ(status.code(), Code::kIoError);
   EXPECT_EQ(status.message(), "/nonexistent-xfer/x: No such file or directory");
   SourceSummary summary;
@@ -371,7 +371,7 @@ TEST(ArchiveSourceTest, SameBasenameTwiceIsInvalid) {
   EXPECT_EQ(status.code(), Code::kInvalidArgument);
   MemorySink sink;
   Manifest sent;
-  EXPECT_EQ(WriteArchive({tmp.Sub("a/x"), tmp.Sub("b/x")}, &sink, nullptr, &sent, nullptr).code(),
+  EXPECT_EQ(WriteArchive({tmp.Sub("a/x"), tmp.Sub("b/x")}, &sink, nullptr, nullptr, &sent, nullptr).code(),
             Code::kInvalidArgument);
 }
 
@@ -388,7 +388,7 @@ TEST(ArchiveSourceTest, SeveralTopsAreStoredUnderTheirBasenames) {
   EXPECT_EQ(summary.content_bytes, 3u);
   MemorySink sink;
   Manifest sent;
-  ASSERT_TRUE(WriteArchive({tmp.Sub("a/"), tmp.Sub("two")}, &sink, nullptr, &sent, nullptr).ok());
+  ASSERT_TRUE(WriteArchive({tmp.Sub("a/"), tmp.Sub("two")}, &sink, nullptr, nullptr, &sent, nullptr).ok());
   ASSERT_EQ(sent.size(), 2u);
   EXPECT_EQ(sent[0].path, "a/one");
   EXPECT_EQ(sent[1].path, "two");

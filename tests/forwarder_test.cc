@@ -157,7 +157,7 @@ TEST_F(ForwarderTest, ForwardsFramesUnchangedInOrderAndTheTrailerLast) {
     ASSERT_TRUE(WriteControl(channel.get(), FrameType::kResult, "", Soon(), nullptr).ok());
   });
   Forwarder forwarder(options_);
-  forwarder.Open(hello_, &pool_);
+  forwarder.Open(hello_, Hello{}, &pool_);
   for (const Frame& frame : frames)
     forwarder.Forward(frame.header, ToBuffer(&pool_, frame.payload));
   forwarder.Finish(trailer);
@@ -189,7 +189,7 @@ TEST_F(ForwarderTest, RefusalAtHelloTurnsForwardingOffWithoutBlockingThisReceive
     SendErrorAndClose(channel.get(), Status(Code::kExists, "destination /d/top already exists"));
   });
   Forwarder forwarder(options_);
-  forwarder.Open(hello_, &pool_);
+  forwarder.Open(hello_, Hello{}, &pool_);
   // Many more frames than the queue holds: with nobody to send them to, none may wait.
   std::future<void> forwarded = ForwardInBackground(&forwarder, 1);
   ASSERT_EQ(forwarded.wait_for(10s), std::future_status::ready) << "forwarding blocked";
@@ -213,7 +213,7 @@ TEST_F(ForwarderTest, DownstreamVanishingMidStreamStopsForwardingOnly) {
     ReadOne(channel.get());
   });  // the channel closes here, mid-stream
   Forwarder forwarder(options_);
-  forwarder.Open(hello_, &pool_);
+  forwarder.Open(hello_, Hello{}, &pool_);
   std::future<void> forwarded = ForwardInBackground(&forwarder, 20);
   ASSERT_EQ(forwarded.wait_for(30s), std::future_status::ready) << "forwarding blocked";
   PeerOutcome outcome = forwarder.Wait();
@@ -239,7 +239,7 @@ TEST_F(ForwarderTest, AbortTellsTheDownstreamThatUpstreamFailed) {
     } while (error.header.type == FrameType::kData && !HasFailure());
   });
   Forwarder forwarder(options_);
-  forwarder.Open(hello_, &pool_);
+  forwarder.Open(hello_, Hello{}, &pool_);
   std::vector<Frame> frames = SomeFrames();
   forwarder.Forward(frames[0].header, ToBuffer(&pool_, frames[0].payload));
   PeerOutcome outcome = forwarder.Abort(Status(Code::kCorrupt, "checksum mismatch in chunk 1"));

@@ -187,6 +187,25 @@ TEST_F(HostileSenderTest, RefusesWritingThroughASymlink) {
   ExpectNothingWritten();
 }
 
+TEST_F(HostileSenderTest, RefusesAResumedEntryForAFileTheReceiverDoesNotHold) {
+  Attack attack;
+  attack.stream = BuildPax([&](archive* a) {
+    AddEntry(a, "top", AE_IFDIR);
+    archive_entry* e = archive_entry_new();
+    archive_entry_set_pathname(e, "top/file");
+    archive_entry_set_filetype(e, AE_IFREG);
+    archive_entry_set_perm(e, 0644);
+    archive_entry_set_size(e, 4);
+    archive_entry_xattr_add_entry(e, "xfer.resume", "4", 1);
+    archive_write_header(a, e);
+    archive_entry_free(e);
+  });
+  Status status = Receive(attack);
+  EXPECT_EQ(status.code(), Code::kProtocol) << status.message();
+  EXPECT_NE(status.message().find("does not hold"), std::string::npos) << status.message();
+  ExpectNothingWritten();
+}
+
 TEST_F(HostileSenderTest, RefusesHardlinksPointingOutside) {
   WriteFile(outside_ + "/secret", "secret");
   for (const std::string& link : {std::string("../outside/secret"), outside_ + "/secret"}) {

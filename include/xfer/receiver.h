@@ -26,6 +26,11 @@ struct ReceiveOptions {
   bool sync = true;               // make the data durable before committing
   bool reread_check = false;      // read every file back from disk and check its digest before
                                   // committing (after the sync, bypassing the page cache)
+  // Resumable: while the transfer runs, what is written is recorded (about once a second, after
+  // a sync) in a journal beside the staging directory, and a failed transfer keeps both. A later
+  // receiver with resume, for the same names in the same dest_dir, whose sender asks to resume,
+  // adopts them: the sender skips what is held and still the same at the source.
+  bool resume = false;
   int threads = 0;                // decompression threads; 0: the idle cores
   std::chrono::seconds timeout{300};      // waiting for the sender to connect
   std::chrono::seconds idle_timeout{60};  // longest silence of the sender while streaming

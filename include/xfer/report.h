@@ -41,6 +41,9 @@ struct Report {
   double seconds = 0;
   int threads = 0;             // (de)compression threads used
   std::string stream_digest;   // XXH3-128 of the stream, 32 hex digits
+  // Resumed: files (whole or a prefix) the receiver held already, and their bytes, not sent.
+  uint64_t resumed_files = 0;
+  uint64_t resumed_bytes = 0;
   std::vector<PeerOutcome> peers;  // the receivers streamed to, when there were any
 
   // One JSON object on one line: files, bytes, wire_bytes, ratio, seconds, throughput, threads,

@@ -33,6 +33,10 @@ struct SendOptions {
   // under 10 chunks/s). Send refuses a rate so low that one frame would keep the receivers
   // waiting more than half the idle timeout.
   uint64_t limit_rate = 0;
+  // Resume an interrupted transfer: the receivers (started with resume too) say what they hold
+  // of it, and what every one of them holds, and is still the same here (metadata, and the
+  // bytes, read and digested), is not sent again. With nothing held it is a whole transfer.
+  bool resume = false;
   std::chrono::milliseconds progress_interval{1000};
   ProgressCallback progress;
   LogCallback log;

@@ -10,15 +10,24 @@
 #include <archive.h>
 #include <archive_entry.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <cerrno>
 #include <string>
 #include <unordered_set>
+#include <utility>
 #include <vector>
 
 #include "xxh128_hasher.h"
 #include "archive_disk_path.h"
 #include "archive_handles.h"
+#include "archive_metadata_digest.h"
 #include "entry_path.h"
+#include "fs_util.h"
+#include "resume_recorder.h"
 
 namespace xfer {
 
@@ -176,10 +185,20 @@ class Extractor {
         !IsSupportedType(archive_entry_filetype(entry))) {
       return Status(Code::kProtocol, "refusing entry '" + shown + "': unsupported file type");
     }
+    if (options_.entry_paths != nullptr) AddWithParents(rel);
+    const HeldFile* resumed = nullptr;
+    XFER_RETURN_IF_ERROR(TakeResumeMark(entry, rel, shown, &resumed));
+    const bool keep_whole = resumed != nullptr && resumed->have == resumed->size;
+    if (options_.recorder != nullptr && !keep_whole) {
+      XFER_RETURN_IF_ERROR(options_.recorder->Replacing(rel));
+    }
 
     XFER_RETURN_IF_ERROR(symlinks_.CheckPath(rel, shown));
     std::string disk_path;
     XFER_RETURN_IF_ERROR(paths_.Resolve(rel, symlinks_.Replaced(rel), &disk_path));
+    if (keep_whole) return KeepHeld(*resumed, disk_path, shown);
+    UniqueFd held_part;
+    if (resumed != nullptr) XFER_RETURN_IF_ERROR(DetachHeld(*resumed, disk_path, shown, &held_part));
     archive_entry_copy_pathname(entry, disk_path.c_str());
 
     const char* raw_target = archive_entry_hardlink(entry);
@@ -195,28 +214,138 @@ class Extractor {
       archive_entry_set_size(entry, 0);
     }
 
+    const bool regular = archive_entry_filetype(entry) == AE_IFREG && raw_target == nullptr;
+    const Digest128 meta = regular && options_.recorder != nullptr ? MetadataDigest(entry)
+                                                                   : Digest128{};
     if (archive_write_header(disk_.get(), entry) != ARCHIVE_OK) {
       return WriteFailure("writing " + shown);
     }
-    if (archive_entry_filetype(entry) == AE_IFREG && raw_target == nullptr) {
-      XFER_RETURN_IF_ERROR(CopyData(entry, rel, shown));
-    }
+    ManifestRecord record{rel, 0, {}};
+    if (regular) XFER_RETURN_IF_ERROR(CopyData(entry, resumed, held_part.get(), meta, &record));
     // Ownership, modes, times, xattrs and ACLs are applied here; so are errors like ENOSPC from
     // the last writes.
     if (archive_write_finish_entry(disk_.get()) != ARCHIVE_OK) {
       return WriteFailure("writing " + shown);
     }
+    if (regular) {
+      if (options_.recorder != nullptr) {
+        XFER_RETURN_IF_ERROR(
+            options_.recorder->Completed({rel, record.size, record.size, meta, record.digest}));
+      }
+      if (written_ != nullptr) written_->push_back(std::move(record));
+    }
     symlinks_.Written(rel, archive_entry_filetype(entry) == AE_IFLNK, target);
-    if (counters_ != nullptr) counters_->entries_written.fetch_add(1, std::memory_order_relaxed);
+    CountEntry();
+    return Status::Ok();
+  }
+
+  void AddWithParents(const std::string& rel) {
+    for (size_t slash = rel.find('/'); slash != std::string::npos;
+         slash = rel.find('/', slash + 1)) {
+      options_.entry_paths->insert(rel.substr(0, slash));
+    }
+    options_.entry_paths->insert(rel);
+  }
+
+  // A resumed entry carries kResumeXattr, which is taken off it here (it is no xattr of the
+  // file). It must name a regular file this receiver offered, once, with the length offered and
+  // the metadata it holds; anything else is a sender breaking the protocol.
+  Status TakeResumeMark(struct archive_entry* entry, const std::string& rel,
+                        const std::string& shown, const HeldFile** resumed) {
+    *resumed = nullptr;
+    if (archive_entry_xattr_count(entry) == 0) return Status::Ok();
+    std::vector<std::pair<std::string, std::string>> kept;
+    std::string mark;
+    bool marked = false;
+    archive_entry_xattr_reset(entry);
+    const char* name = nullptr;
+    const void* value = nullptr;
+    size_t size = 0;
+    while (archive_entry_xattr_next(entry, &name, &value, &size) == ARCHIVE_OK) {
+      std::string bytes(static_cast<const char*>(value), size);
+      if (name != nullptr && name == kResumeXattr) {
+        marked = true;
+        mark = std::move(bytes);
+      } else {
+        kept.emplace_back(name != nullptr ? name : "", std::move(bytes));
+      }
+    }
+    if (!marked) return Status::Ok();
+    archive_entry_xattr_clear(entry);
+    for (const auto& [key, bytes] : kept) {
+      archive_entry_xattr_add_entry(entry, key.c_str(), bytes.data(), bytes.size());
+    }
+    auto refuse = [&](const std::string& why) {
+      return Status(Code::kProtocol, "refusing entry '" + shown + "': " + why);
+    };
+    const auto found = options_.held != nullptr ? options_.held->find(rel) : HeldFiles::const_iterator();
+    if (options_.held == nullptr || found == options_.held->end()) {
+      return refuse("it resumes a file this receiver does not hold");
+    }
+    const HeldFile& held = found->second;
+    if (archive_entry_hardlink(entry) != nullptr || archive_entry_filetype(entry) != AE_IFREG ||
+        mark != std::to_string(held.have) ||
+        static_cast<uint64_t>(archive_entry_size(entry)) != held.size ||
+        MetadataDigest(entry) != held.meta) {
+      return refuse("it resumes the held file with other figures than this receiver offered");
+    }
+    if (!resumed_.insert(rel).second) return refuse("it resumes the same file twice");
+    *resumed = &held;
+    return Status::Ok();
+  }
+
+  // A file held whole stays as it is, with the metadata it was given then (the same: see
+  // TakeResumeMark). Its digest is the journal's, taken when it was written and synced.
+  Status KeepHeld(const HeldFile& held, const std::string& disk_path, const std::string& shown) {
+    struct stat st;
+    if (lstat(disk_path.c_str(), &st) != 0 || !S_ISREG(st.st_mode) ||
+        static_cast<uint64_t>(st.st_size) != held.size) {
+      return Status(Code::kProtocol, "refusing entry '" + shown +
+                                         "': the file it resumes is no longer in the staging directory");
+    }
+    if (archive_read_data_skip(reader_.get()) != ARCHIVE_OK) return ReadFailure("reading " + shown);
+    if (written_ != nullptr) written_->push_back(ManifestRecord{held.path, held.size, held.content});
+    AddProgress(static_cast<int64_t>(held.size));
+    CountResumed(held.size);
+    CountEntry();
+    return Status::Ok();
+  }
+
+  // The held file whose prefix a resumed entry continues: opened, then unlinked so that the
+  // entry is written as a new file (with all its metadata) and a crash leaves nothing behind.
+  Status DetachHeld(const HeldFile& held, const std::string& disk_path, const std::string& shown,
+                    UniqueFd* out) {
+    UniqueFd fd(open(disk_path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+    struct stat st;
+    if (!fd.valid() || fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode) ||
+        static_cast<uint64_t>(st.st_size) < held.have) {
+      return Status(Code::kProtocol, "refusing entry '" + shown +
+                                         "': the part it resumes is no longer in the staging directory");
+    }
+    if (unlink(disk_path.c_str()) != 0) return Status::FromErrno(errno, "replacing " + shown);
+    *out = std::move(fd);
     return Status::Ok();
   }
 
   // Copies the entry's data blocks to disk at their offsets (the gaps between them stay holes)
   // and digests the logical content exactly as the sender did: gaps and a trailing hole as zeros.
-  Status CopyData(struct archive_entry* entry, const std::string& rel, const std::string& shown) {
+  // A resumed entry's held prefix comes first, from held_fd, and must digest as it did.
+  Status CopyData(struct archive_entry* entry, const HeldFile* resumed, int held_fd,
+                  const Digest128& meta, ManifestRecord* record) {
+    const std::string shown = EscapeForMessage(record->path);
     const int64_t size = archive_entry_size(entry);
     int64_t position = 0;
     hasher_.Reset();
+    if (resumed != nullptr) {
+      XFER_RETURN_IF_ERROR(ReplayHeld(held_fd, static_cast<int64_t>(resumed->have), shown));
+      if (hasher_.Finish() != resumed->content) {
+        return Status(Code::kCorrupt, "the part of " + shown +
+                                          " held from the interrupted transfer changed on disk; "
+                                          "it will be sent whole next time");
+      }
+      position = static_cast<int64_t>(resumed->have);
+      CountResumed(resumed->have);
+    }
     for (;;) {
       if (Cancelled()) return Status(Code::kCancelled, "cancelled");
       const void* block = nullptr;
@@ -235,14 +364,65 @@ class Extractor {
       }
       AddProgress(offset + static_cast<int64_t>(len) - position);
       position = offset + static_cast<int64_t>(len);
+      if (options_.recorder != nullptr) {
+        XFER_RETURN_IF_ERROR(options_.recorder->Writing(
+            {record->path, static_cast<uint64_t>(size), static_cast<uint64_t>(position), meta,
+             hasher_.Finish()}));
+      }
     }
     // libarchive's finish_entry extends the file to its size, leaving the trailing hole a hole.
     hasher_.UpdateZeros(static_cast<uint64_t>(size - position));
     AddProgress(size - position);
-    if (written_ != nullptr) {
-      written_->push_back(ManifestRecord{rel, static_cast<uint64_t>(size), hasher_.Finish()});
-    }
+    record->size = static_cast<uint64_t>(size);
+    record->digest = hasher_.Finish();
     return Status::Ok();
+  }
+
+  // Writes the first `have` bytes of the held file into the entry being written and digests
+  // them; its holes stay holes.
+  Status ReplayHeld(int fd, int64_t have, const std::string& shown) {
+    if (replay_buffer_.empty()) replay_buffer_.resize(size_t{1} << 20);
+    int64_t offset = 0;
+    while (offset < have) {
+      if (Cancelled()) return Status(Code::kCancelled, "cancelled");
+      off_t data = lseek(fd, offset, SEEK_DATA);
+      if (data < 0 && errno != ENXIO) return Status::FromErrno(errno, "reading the held part of " + shown);
+      data = data < 0 ? have : std::min<int64_t>(data, have);
+      hasher_.UpdateZeros(static_cast<uint64_t>(data - offset));
+      offset = data;
+      if (offset >= have) break;
+      off_t hole = lseek(fd, offset, SEEK_HOLE);
+      if (hole < 0) return Status::FromErrno(errno, "reading the held part of " + shown);
+      const int64_t end = std::min<int64_t>(hole, have);
+      while (offset < end) {
+        size_t want = static_cast<size_t>(
+            std::min<int64_t>(end - offset, static_cast<int64_t>(replay_buffer_.size())));
+        ssize_t got = pread(fd, replay_buffer_.data(), want, offset);
+        if (got <= 0) {
+          if (got < 0 && errno == EINTR) continue;
+          return got < 0 ? Status::FromErrno(errno, "reading the held part of " + shown)
+                         : Status(Code::kIoError, "the held part of " + shown + " is shorter than recorded");
+        }
+        hasher_.Update(replay_buffer_.data(), static_cast<size_t>(got));
+        if (archive_write_data_block(disk_.get(), replay_buffer_.data(), static_cast<size_t>(got),
+                                     offset) < 0) {
+          return WriteFailure("writing " + shown);
+        }
+        offset += got;
+      }
+    }
+    AddProgress(have);
+    return Status::Ok();
+  }
+
+  void CountEntry() {
+    if (counters_ != nullptr) counters_->entries_written.fetch_add(1, std::memory_order_relaxed);
+  }
+
+  void CountResumed(uint64_t bytes) {
+    if (counters_ == nullptr) return;
+    counters_->resumed_files.fetch_add(1, std::memory_order_relaxed);
+    counters_->resumed_bytes.fetch_add(bytes, std::memory_order_relaxed);
   }
 
   void AddProgress(int64_t bytes) {
@@ -277,6 +457,8 @@ class Extractor {
   std::string last_entry_;
   SymlinkGuard symlinks_;
   Xxh128Hasher hasher_;
+  std::unordered_set<std::string> resumed_;  // paths a resumed entry claimed
+  std::vector<char> replay_buffer_;
   // Declared before the disk writer so that it outlives it: archive_write_free() may still use
   // the /proc names it handed out (see archive_disk_path.h).
   DiskPaths paths_;

@@ -10,23 +10,38 @@
 #include <atomic>
 #include <cstdint>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "byte_stream.h"
+#include "held_file.h"
 #include "manifest.h"
 #include "xfer/cancel.h"
 #include "xfer/status.h"
 
 namespace xfer {
 
+class ResumeRecorder;
+
 struct ExtractOptions {
   std::string staging_dir;             // absolute and free of symlinks (realpath)
   std::vector<std::string> top_names;  // every entry's first path component must be one of these
+  // Resuming: the files this receiver told the sender it holds, in the staging directory (may be
+  // null). Only these may come as resumed entries (kResumeXattr): a complete one stays as it is,
+  // a held prefix is copied into the new file from the old one and checked against its digest.
+  const HeldFiles* held = nullptr;
+  // With --resume: kept informed of what is written, for the journal (may be null).
+  ResumeRecorder* recorder = nullptr;
+  // When set, receives every entry's path and its parent directories: what a resumed staging
+  // directory may keep once the stream ended.
+  std::unordered_set<std::string>* entry_paths = nullptr;
 };
 
 struct ExtractCounters {
-  std::atomic<uint64_t> content_bytes_written{0};
+  std::atomic<uint64_t> content_bytes_written{0};  // held bytes of resumed files included
   std::atomic<uint64_t> entries_written{0};
+  std::atomic<uint64_t> resumed_files{0};  // files (or prefixes) the receiver held already
+  std::atomic<uint64_t> resumed_bytes{0};
 };
 
 // Extracts the whole stream (up to the archive's end marker), appending one ManifestRecord per

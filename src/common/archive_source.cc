@@ -17,6 +17,7 @@
 
 #include "xxh128_hasher.h"
 #include "archive_handles.h"
+#include "archive_metadata_digest.h"
 #include "archive_pax_writer.h"
 #include "archive_source_data.h"
 #include "archive_source_walk.h"
@@ -43,8 +44,9 @@ void DropUnrestoredTimes(struct archive_entry* entry) {
 
 class SourceArchiver {
  public:
-  SourceArchiver(const CancelToken* cancel, Manifest* manifest, ArchiveCounters* counters)
-      : cancel_(cancel), manifest_(manifest), counters_(counters), buffer_(kReadSize) {}
+  SourceArchiver(const CancelToken* cancel, const HeldFiles* held, Manifest* manifest,
+                 ArchiveCounters* counters)
+      : cancel_(cancel), held_(held), manifest_(manifest), counters_(counters), buffer_(kReadSize) {}
 
   Status Open(ByteSink* sink) {
     XFER_RETURN_IF_ERROR(writer_.Open(sink));
@@ -181,17 +183,47 @@ class SourceArchiver {
       return Replaced(shown);
     }
     XFER_RETURN_IF_ERROR(AddDiskMetadata(entry, fd.get(), st, shown));
-    XFER_RETURN_IF_ERROR(writer_.WriteHeader(entry, shown));
-
     FileCopyContext context{&writer_, cancel_, counters_ ? &counters_->content_bytes_read : nullptr,
                             &hasher_, &buffer_};
+    int64_t start = 0;
+    XFER_RETURN_IF_ERROR(ClaimHeld(walked.path, entry, fd.get(), context, shown, &start));
+    XFER_RETURN_IF_ERROR(writer_.WriteHeader(entry, shown));
+
     ManifestRecord record;
     record.path = walked.path;
     record.size = static_cast<uint64_t>(archive_entry_size(entry));
-    XFER_RETURN_IF_ERROR(CopyFileContent(context, fd.get(), entry, shown, &record.digest));
+    XFER_RETURN_IF_ERROR(CopyFileContent(context, fd.get(), entry, shown, start, &record.digest));
     XFER_RETURN_IF_ERROR(writer_.FinishEntry(shown));
     if (manifest_ != nullptr) manifest_->push_back(std::move(record));
     CountEntry();
+    return Status::Ok();
+  }
+
+  // Sets *start to what the receiver holds of this file and need not be sent: the held length
+  // when the file's metadata and its first `have` bytes are what the receiver holds, else 0.
+  // Reading that part here is what makes the resumed copy as strictly verified as a whole one:
+  // the manifest's digest of the file covers it (the hasher goes on from it).
+  Status ClaimHeld(const std::string& path, struct archive_entry* entry, int fd,
+                   const FileCopyContext& context, const std::string& shown, int64_t* start) {
+    *start = 0;
+    if (held_ == nullptr) return Status::Ok();
+    auto found = held_->find(path);
+    if (found == held_->end()) return Status::Ok();
+    const HeldFile& held = found->second;
+    if (held.size != static_cast<uint64_t>(archive_entry_size(entry)) || held.have > held.size ||
+        held.have == 0 || MetadataDigest(entry) != held.meta) {
+      return Status::Ok();
+    }
+    XFER_RETURN_IF_ERROR(HashPrefix(context, fd, static_cast<int64_t>(held.have), shown));
+    if (context.hasher->Finish() != held.content) return Status::Ok();  // changed: send it all
+    std::string have = std::to_string(held.have);
+    archive_entry_xattr_add_entry(entry, kResumeXattr.data(), have.data(), have.size());
+    ClipSparseMap(entry, static_cast<int64_t>(held.have));
+    *start = static_cast<int64_t>(held.have);
+    if (counters_ != nullptr) {
+      counters_->resumed_files.fetch_add(1, std::memory_order_relaxed);
+      counters_->resumed_bytes.fetch_add(held.have, std::memory_order_relaxed);
+    }
     return Status::Ok();
   }
 
@@ -200,6 +232,7 @@ class SourceArchiver {
   }
 
   const CancelToken* cancel_;
+  const HeldFiles* held_;
   Manifest* manifest_;
   ArchiveCounters* counters_;
   PaxWriter writer_;
@@ -237,10 +270,11 @@ Status SummarizeSources(const std::vector<std::string>& paths, SourceSummary* ou
 }
 
 Status WriteArchive(const std::vector<std::string>& paths, ByteSink* sink,
-                    const CancelToken* cancel, Manifest* manifest, ArchiveCounters* counters) {
+                    const CancelToken* cancel, const HeldFiles* held, Manifest* manifest,
+                    ArchiveCounters* counters) {
   std::vector<SourceTop> tops;
   XFER_RETURN_IF_ERROR(ResolveSourceTops(paths, &tops));
-  SourceArchiver archiver(cancel, manifest, counters);
+  SourceArchiver archiver(cancel, held, manifest, counters);
   XFER_RETURN_IF_ERROR(archiver.Open(sink));
   XFER_RETURN_IF_ERROR(
       WalkSources(tops, cancel, [&](const WalkEntry& walked) { return archiver.Visit(walked); }));

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "byte_stream.h"
+#include "held_file.h"
 #include "manifest.h"
 #include "xfer/cancel.h"
 #include "xfer/status.h"
@@ -35,11 +36,17 @@ Status SummarizeSources(const std::vector<std::string>& paths, SourceSummary* ou
 struct ArchiveCounters {
   std::atomic<uint64_t> content_bytes_read{0};  // file content read so far, for progress
   std::atomic<uint64_t> entries_written{0};
+  std::atomic<uint64_t> resumed_files{0};  // files (or prefixes) the receiver held, not sent
+  std::atomic<uint64_t> resumed_bytes{0};
 };
 
 // Writes the pax stream of all paths into sink, appending one ManifestRecord per regular file (in
 // stream order). Checks cancel between entries and between data blocks.
+// held (may be null): what the receiver holds of an interrupted transfer. Of a file it holds, the
+// part it holds is read and digested but not sent when the file's metadata and that part are
+// still the same here: the entry carries kResumeXattr (archive_metadata_digest.h) with the held
+// length, and its sparse map starts there. Its manifest record still digests the whole file.
 Status WriteArchive(const std::vector<std::string>& paths, ByteSink* sink, const CancelToken* cancel,
-                    Manifest* manifest, ArchiveCounters* counters);
+                    const HeldFiles* held, Manifest* manifest, ArchiveCounters* counters);
 
 }  // namespace xfer

@@ -46,10 +46,13 @@ std::vector<std::pair<int64_t, int64_t>> DataExtents(struct archive_entry* entry
   return extents;
 }
 
-// A hole inside the file. Each call stays within the hole: the pax writer of libarchive 3.6
-// mishandles a single write that spans a hole/data boundary.
-Status WriteHole(const FileCopyContext& context, int64_t length, const std::string& shown) {
-  context.hasher->UpdateZeros(static_cast<uint64_t>(length));
+// A hole inside the file, from..to; what lies before `digested` was digested already. Each call
+// stays within the hole: the pax writer of libarchive 3.6 mishandles a single write that spans a
+// hole/data boundary.
+Status WriteHole(const FileCopyContext& context, int64_t from, int64_t to, int64_t digested,
+                 const std::string& shown) {
+  if (to > digested) context.hasher->UpdateZeros(static_cast<uint64_t>(to - std::max(from, digested)));
+  int64_t length = to - from;
   while (length > 0) {
     size_t n = static_cast<size_t>(std::min<int64_t>(length, kZeroBlock));
     XFER_RETURN_IF_ERROR(context.writer->WriteData(kZeros, n, shown));
@@ -94,9 +97,9 @@ Status CopyExtent(const FileCopyContext& context, int fd, int64_t offset, int64_
 }  // namespace
 
 Status CopyFileContent(const FileCopyContext& context, int fd, struct archive_entry* entry,
-                       const std::string& shown, Digest128* digest) {
+                       const std::string& shown, int64_t start, Digest128* digest) {
   const int64_t size = archive_entry_size(entry);
-  context.hasher->Reset();
+  if (start == 0) context.hasher->Reset();
   // Only a hint: a larger kernel readahead window for files read front to back. A small file is
   // read in one call anyway, and the system call would cost more than it saves.
   constexpr int64_t kAdviseFrom = int64_t{1} << 20;
@@ -109,7 +112,7 @@ Status CopyFileContent(const FileCopyContext& context, int fd, struct archive_en
   int64_t position = 0;
   for (const auto& [offset, length] : DataExtents(entry, size)) {
     if (offset > position) {
-      XFER_RETURN_IF_ERROR(WriteHole(context, offset - position, shown));
+      XFER_RETURN_IF_ERROR(WriteHole(context, position, offset, start, shown));
       AddProgress(context, static_cast<uint64_t>(offset - position));
     }
     XFER_RETURN_IF_ERROR(CopyExtent(context, fd, offset, length, shown));
@@ -118,7 +121,7 @@ Status CopyFileContent(const FileCopyContext& context, int fd, struct archive_en
   // A trailing hole is not in the map at all: the header's size says where the file ends, and
   // the receiver extends the file to it.
   if (position < size) {
-    context.hasher->UpdateZeros(static_cast<uint64_t>(size - position));
+    context.hasher->UpdateZeros(static_cast<uint64_t>(size - std::max(position, start)));
     AddProgress(context, static_cast<uint64_t>(size - position));
   }
 
@@ -127,6 +130,40 @@ Status CopyFileContent(const FileCopyContext& context, int fd, struct archive_en
   if (fstat(fd, &st) != 0) return Status::FromErrno(errno, "reading " + shown);
   if (st.st_size != size) return ChangedSize(shown);
   *digest = context.hasher->Finish();
+  return Status::Ok();
+}
+
+void ClipSparseMap(struct archive_entry* entry, int64_t start) {
+  const int64_t size = archive_entry_size(entry);
+  std::vector<std::pair<int64_t, int64_t>> extents = DataExtents(entry, size);
+  archive_entry_sparse_clear(entry);
+  bool any = false;
+  for (auto [offset, length] : extents) {
+    int64_t from = std::max(offset, start);
+    int64_t to = offset + length;
+    if (to <= from) continue;
+    archive_entry_sparse_add_entry(entry, from, to - from);
+    any = true;
+  }
+  if (!any) archive_entry_sparse_add_entry(entry, size, 0);
+}
+
+Status HashPrefix(const FileCopyContext& context, int fd, int64_t length, const std::string& shown) {
+  context.hasher->Reset();
+  int64_t offset = 0;
+  while (offset < length) {
+    if (Cancelled(context)) return Status(Code::kCancelled, "cancelled");
+    size_t want = static_cast<size_t>(
+        std::min<int64_t>(length - offset, static_cast<int64_t>(context.buffer->size())));
+    ssize_t got = pread(fd, context.buffer->data(), want, offset);
+    if (got < 0) {
+      if (errno == EINTR) continue;
+      return Status::FromErrno(errno, "reading " + shown);
+    }
+    if (got == 0) return ChangedSize(shown);
+    context.hasher->Update(context.buffer->data(), static_cast<size_t>(got));
+    offset += got;
+  }
   return Status::Ok();
 }
 

@@ -25,7 +25,7 @@ Forwarder::~Forwarder() {
   }
 }
 
-Status Forwarder::Handshake(std::string_view hello_payload) {
+Status Forwarder::Handshake(std::string_view hello_payload, const Hello& hello) {
   // The idle timeout, not the overall one the sender waits for our ACCEPT: a downstream that
   // hangs must be given up on before the sender gives up on this receiver.
   Deadline deadline = Deadline::After(options_.idle_timeout);
@@ -36,13 +36,14 @@ Status Forwarder::Handshake(std::string_view hello_payload) {
                  "forwarding to " + link_.Where() + " (" + link_.Describe() + ")");
   }
   XFER_RETURN_IF_ERROR(link_.SendHello(hello_payload, deadline));
+  if (hello.resume) return link_.AwaitAccept(deadline, hello.files, &offers_);
   return link_.AwaitAccept(deadline);
 }
 
-void Forwarder::Open(std::string_view hello_payload, BufferPool* pool) {
+void Forwarder::Open(std::string_view hello_payload, const Hello& hello, BufferPool* pool) {
   opened_ = true;
   pool_ = pool;
-  Status status = Handshake(hello_payload);
+  Status status = Handshake(hello_payload, hello);
   if (!status.ok()) {
     Fail(status);
     return;

@@ -40,10 +40,15 @@ class Forwarder {
   Forwarder(const Forwarder&) = delete;
   Forwarder& operator=(const Forwarder&) = delete;
 
-  // Connects, sends hello_payload (the upstream's HELLO as received) and waits up to
-  // options.idle_timeout for the downstream's ACCEPT, then starts the sending thread. Payloads go
-  // back to pool once sent; pool must outlive the Forwarder. On failure forwarding is off.
-  void Open(std::string_view hello_payload, BufferPool* pool);
+  // Connects, sends hello_payload (the upstream's HELLO as received, decoded as hello) and waits
+  // up to options.idle_timeout for the downstream's ACCEPT (and, when the HELLO asks to resume,
+  // its offers), then starts the sending thread. Payloads go back to pool once sent; pool must
+  // outlive the Forwarder. On failure forwarding is off.
+  void Open(std::string_view hello_payload, const Hello& hello, BufferPool* pool);
+
+  // What the downstream holds of an interrupted transfer, after Open asked it to resume; null
+  // when forwarding is off.
+  const HeldFiles* offers() const { return outcome_.error.empty() ? &offers_ : nullptr; }
 
   // Queues one verified DATA or MANIFEST frame with its payload as received (compressed or not).
   // Blocks while kQueueFrames frames wait. With forwarding off the payload goes back to the pool.
@@ -66,7 +71,7 @@ class Forwarder {
     Buffer payload;
   };
 
-  Status Handshake(std::string_view hello_payload);
+  Status Handshake(std::string_view hello_payload, const Hello& hello);
   void SendLoop();
   Status Send(const QueuedFrame& frame);
   // Records why forwarding stopped and logs it; the link is dropped.
@@ -75,6 +80,7 @@ class Forwarder {
   const ReceiveOptions& options_;
   PeerOutcome outcome_;
   bool opened_ = false;
+  HeldFiles offers_;
   BufferPool* pool_ = nullptr;
   // Towards the downstream this receiver is a sender like any other. Owned by thread_ while it
   // runs.

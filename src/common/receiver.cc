@@ -11,8 +11,10 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <optional>
 #include <thread>
+#include <unordered_set>
 
 #include "archive_extractor.h"
 #include "connection_gate.h"
@@ -21,7 +23,10 @@
 #include "ordered_workers.h"
 #include "received_stream.h"
 #include "receiver_preflight.h"
+#include "record_frames.h"
 #include "reread_check.h"
+#include "resume_journal.h"
+#include "resume_recorder.h"
 #include "socket.h"
 #include "staging_dir.h"
 #include "transfer_common.h"
@@ -89,6 +94,7 @@ class ReceiveSession {
     if (status.ok()) status = ReceiveAll(report);
     if (!status.ok()) {
       if (channel_) SendErrorAndClose(channel_.get(), status);
+      KeepForResume();
       if (forwarder_) report->peers.push_back(forwarder_->Abort(status));
       return status;
     }
@@ -143,10 +149,73 @@ class ReceiveSession {
     return DecodeHello(*payload, hello);
   }
 
+  // Checks the HELLO against the destination and prepares the staging directory: with resume
+  // (asked by both sides), the one an interrupted transfer of the same names left, if any.
   Status Admit(const Hello& hello) {
-    XFER_RETURN_IF_ERROR(CheckAdmission(options_.dest_dir, hello.top_names, options_.overwrite,
-                                        hello.allocated_bytes, hello.entries));
-    return StagingDir::Create(options_.dest_dir, &staging_);
+    const std::vector<std::string>& names = hello.top_names;
+    uint64_t held_allocated = 0;
+    if (options_.resume && hello.resume) {
+      XFER_RETURN_IF_ERROR(
+          StagingDir::Adopt(options_.dest_dir, names, &staging_, &held_, &held_allocated));
+      adopted_ = !staging_.path().empty();
+    }
+    if (staging_.path().empty()) {
+      size_t removed = 0;
+      XFER_RETURN_IF_ERROR(StagingDir::RemoveStale(options_.dest_dir, names, &removed));
+      if (removed > 0) {
+        Log(LogLevel::kInfo, "removed " + std::to_string(removed) +
+                                 " staging directories left by interrupted transfers");
+      }
+    }
+    // What the adopted staging directory holds is on the disk already.
+    XFER_RETURN_IF_ERROR(CheckAdmission(options_.dest_dir, names, options_.overwrite,
+                                        hello.allocated_bytes - std::min(held_allocated,
+                                                                         hello.allocated_bytes),
+                                        hello.entries));
+    if (staging_.path().empty()) {
+      XFER_RETURN_IF_ERROR(StagingDir::Create(options_.dest_dir, names, &staging_));
+    } else {
+      uint64_t bytes = 0;
+      for (const auto& [path, file] : held_) bytes += file.have;
+      Log(LogLevel::kInfo, "resuming: " + std::to_string(held_.size()) + " files (" +
+                               FormatBytes(bytes) + ") held in " + staging_.path());
+    }
+    if (options_.resume) {
+      std::unordered_set<std::string> vouched;
+      for (const auto& [path, file] : held_) vouched.insert(path);
+      recorder_.emplace(staging_.journal(), [this] { return staging_.Sync(); }, std::move(vouched));
+    }
+    return Status::Ok();
+  }
+
+  // Answers the HELLO: with resume asked, first what this receiver (and, in a chain, every
+  // receiver after it) holds, which is then all a resumed entry may claim.
+  Status Accept(const Hello& hello) {
+    Deadline deadline = Deadline::After(options_.idle_timeout);
+    if (!hello.resume) {
+      return WriteControl(channel_.get(), FrameType::kAccept, "", deadline, options_.cancel);
+    }
+    const HeldFiles* downstream = forwarder_ ? forwarder_->offers() : nullptr;
+    if (downstream != nullptr) {
+      std::erase_if(held_, [&](const auto& entry) {
+        auto other = downstream->find(entry.first);
+        return other == downstream->end() || !(other->second == entry.second);
+      });
+    }
+    return WriteOffersAndAccept(channel_.get(), held_, hello.chunk_size, deadline,
+                                options_.cancel);
+  }
+
+  // A failed transfer with resume keeps its staging directory and journal, recording first what
+  // was written since the last checkpoint.
+  void KeepForResume() {
+    if (!options_.resume || staging_.path().empty()) return;
+    Status recorded = recorder_ ? recorder_->Checkpoint() : Status::Ok();
+    if (!recorded.ok()) {
+      Log(LogLevel::kWarning, "recording what was received for --resume: " + recorded.message());
+    }
+    staging_.Keep();
+    Log(LogLevel::kInfo, "kept " + staging_.path() + " for --resume");
   }
 
   Status ReceiveAll(Report* report) {
@@ -162,9 +231,8 @@ class ReceiveSession {
     BufferPool& pool = pool_.emplace(hello.chunk_size, 2 * in_flight + 4 + Forwarder::kQueueFrames);
     // Before our ACCEPT: the sender's wait for it is the overall timeout, while its writes would
     // give up after the idle one if data had to wait for the downstream's handshake.
-    if (forwarder_) forwarder_->Open(hello_payload, &pool);
-    XFER_RETURN_IF_ERROR(WriteControl(channel_.get(), FrameType::kAccept, "",
-                                      Deadline::After(options_.idle_timeout), options_.cancel));
+    if (forwarder_) forwarder_->Open(hello_payload, hello, &pool);
+    XFER_RETURN_IF_ERROR(Accept(hello));
 
     OrderedWorkers<ReceivedFrame> workers(
         threads, in_flight, [&pool](ReceivedFrame& frame) { return DecodeReceivedFrame(frame, &pool); });
@@ -191,6 +259,10 @@ class ReceiveSession {
     ExtractOptions extract;
     extract.staging_dir = staging_.path();
     extract.top_names = hello.top_names;
+    extract.held = hello.resume ? &held_ : nullptr;
+    extract.recorder = recorder_ ? &*recorder_ : nullptr;
+    std::unordered_set<std::string> entry_paths;
+    if (adopted_) extract.entry_paths = &entry_paths;
     Manifest written;
     Status status = ExtractArchive(&stream, extract, options_.cancel, &written, &counters);
     if (status.ok()) status = stream.VerifyEnd(written);
@@ -203,6 +275,8 @@ class ReceiveSession {
     // the pipeline's "stopped" that it caused downstream.
     if (!network_status.ok() && network_status.code() != Code::kCancelled) return network_status;
     XFER_RETURN_IF_ERROR(status);
+    // An adopted staging directory may hold what the source no longer has.
+    if (adopted_) XFER_RETURN_IF_ERROR(staging_.PruneExcept(entry_paths));
 
     if (options_.sync) XFER_RETURN_IF_ERROR(staging_.Sync());
     if (options_.reread_check) {
@@ -218,6 +292,8 @@ class ReceiveSession {
     report->content_bytes = counters.content_bytes_written.load();
     report->stream_bytes = stream.stream_bytes();
     report->stream_digest = DigestHex(stream.digest());
+    report->resumed_files = counters.resumed_files.load();
+    report->resumed_bytes = counters.resumed_bytes.load();
     return Status::Ok();
   }
 
@@ -250,6 +326,9 @@ class ReceiveSession {
   ProgressPacer pacer_;
   std::unique_ptr<Channel> channel_;
   StagingDir staging_;
+  HeldFiles held_;  // resuming: what the staging directory holds, and then what was offered
+  bool adopted_ = false;  // the staging directory is one an interrupted transfer left
+  std::optional<ResumeRecorder> recorder_;  // with options.resume
   std::optional<BufferPool> pool_;        // outlives forwarder_, which gives buffers back
   std::unique_ptr<Forwarder> forwarder_;  // with options.forward
 };

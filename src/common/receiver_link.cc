@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "frame_io.h"
+#include "record_frames.h"
 #include "socket.h"
 
 namespace xfer {
@@ -26,7 +27,10 @@ Status ReceiverLink::SendHello(std::string_view hello, Deadline deadline) {
   return Wrote(WriteControl(channel_.get(), FrameType::kHello, hello, deadline, cancel_));
 }
 
-Status ReceiverLink::AwaitAccept(Deadline deadline) {
+Status ReceiverLink::AwaitAccept(Deadline deadline, uint64_t max_offers, HeldFiles* offers) {
+  if (offers != nullptr) {
+    return ReadOffersAndAccept(channel_.get(), role_, max_offers, deadline, cancel_, offers);
+  }
   std::string ignored;
   return ReadControl(channel_.get(), FrameType::kAccept, role_, &ignored, deadline, cancel_);
 }

@@ -11,6 +11,7 @@
 
 #include "channel.h"
 #include "deadline.h"
+#include "held_file.h"
 #include "wire_format.h"
 #include "xfer/cancel.h"
 #include "xfer/destination.h"
@@ -28,7 +29,9 @@ class ReceiverLink {
   // Connects and authenticates with the destination's ticket.
   Status Connect(Deadline deadline);
   Status SendHello(std::string_view hello, Deadline deadline);
-  Status AwaitAccept(Deadline deadline);
+  // ACCEPT; with offers (a HELLO that asked to resume), the receiver's HELD offers before it, at
+  // most max_offers of them.
+  Status AwaitAccept(Deadline deadline, uint64_t max_offers = 0, HeldFiles* offers = nullptr);
   // A DATA or MANIFEST frame. A receiver that failed usually stops reading; its ERROR is heard
   // here instead of blocking on a full socket.
   Status SendFrame(const FrameHeader& header, const uint8_t* payload, Deadline deadline);

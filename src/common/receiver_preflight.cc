@@ -42,7 +42,7 @@ Status Receiver::Preflight(const ReceiveOptions& options, const IncomingTransfer
     // What Run needs of dest_dir is that a staging directory can be made there: it exists, is a
     // directory, and takes new entries (not read-only, inodes left). Trying is the one sure test.
     StagingDir probe;
-    XFER_RETURN_IF_ERROR(StagingDir::Create(options.dest_dir, &probe));
+    XFER_RETURN_IF_ERROR(StagingDir::Create(options.dest_dir, incoming.names, &probe));
   }
   XFER_RETURN_IF_ERROR(CheckAdmission(options.dest_dir, incoming.names, options.overwrite,
                                       incoming.allocated_bytes, incoming.entries));

@@ -11,11 +11,13 @@ std::string Report::ToJson() const {
   std::snprintf(numbers, sizeof numbers,
                 "{\"entries\":%llu,\"files\":%llu,\"bytes\":%llu,\"stream_bytes\":%llu,"
                 "\"wire_bytes\":%llu,\"ratio\":%.3f,\"seconds\":%.3f,\"throughput_mb_s\":%.1f,"
-                "\"threads\":%d,",
+                "\"threads\":%d,\"resumed_files\":%llu,\"resumed_bytes\":%llu,",
                 static_cast<unsigned long long>(entries), static_cast<unsigned long long>(files),
                 static_cast<unsigned long long>(content_bytes),
                 static_cast<unsigned long long>(stream_bytes),
-                static_cast<unsigned long long>(wire_bytes), ratio, seconds, throughput, threads);
+                static_cast<unsigned long long>(wire_bytes), ratio, seconds, throughput, threads,
+                static_cast<unsigned long long>(resumed_files),
+                static_cast<unsigned long long>(resumed_bytes));
   std::string json = std::string(numbers) + "\"stream_digest\":\"" + stream_digest + "\"";
   if (!peers.empty()) {
     json += ",\"peers\":[";

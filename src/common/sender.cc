@@ -25,6 +25,7 @@
 #include "ordered_workers.h"
 #include "rate_limiter.h"
 #include "receiver_link.h"
+#include "record_frames.h"
 #include "socket.h"
 #include "staging_dir.h"
 #include "stream_digest.h"
@@ -158,6 +159,8 @@ class SendSession {
       report->seconds = pacer_.Seconds();
       report->threads = threads_;
       report->stream_digest = DigestHex(stream_digest_.Finish());
+      report->resumed_files = resumed_files_;
+      report->resumed_bytes = resumed_bytes_;
     }
     if (links_.size() > 1) {
       report->peers.clear();
@@ -280,13 +283,41 @@ class SendSession {
     hello.content_bytes = summary.content_bytes;
     hello.allocated_bytes = summary.allocated_bytes;
     hello.top_names = summary.top_names;
+    hello.resume = options_.resume;
     total_bytes_ = summary.content_bytes;
     std::string encoded = EncodeHello(hello);
     // Every receiver checks its HELLO meanwhile; the ACCEPTs are then read in turn.
     Deadline deadline = Deadline::After(options_.timeout);
     XFER_RETURN_IF_ERROR(
         Broadcast([&](ReceiverLink& link) { return link.SendHello(encoded, deadline); }));
-    return Broadcast([&](ReceiverLink& link) { return link.AwaitAccept(deadline); });
+    if (!options_.resume) {
+      return Broadcast([&](ReceiverLink& link) { return link.AwaitAccept(deadline); });
+    }
+    std::vector<HeldFiles> offers(links_.size());
+    XFER_RETURN_IF_ERROR(Broadcast([&](ReceiverLink& link) {
+      return link.AwaitAccept(deadline, summary.files, &offers[&link - links_.data()]);
+    }));
+    held_ = CommonOffers(&offers);
+    return Status::Ok();
+  }
+
+  // One stream serves every receiver, so only what each of them holds alike can be skipped.
+  HeldFiles CommonOffers(std::vector<HeldFiles>* offers) const {
+    HeldFiles common;
+    bool first = true;
+    for (size_t i = 0; i < links_.size(); ++i) {
+      if (!links_[i].alive()) continue;
+      if (first) {
+        common = std::move((*offers)[i]);
+        first = false;
+        continue;
+      }
+      std::erase_if(common, [&](const auto& entry) {
+        auto other = (*offers)[i].find(entry.first);
+        return other == (*offers)[i].end() || !(other->second == entry.second);
+      });
+    }
+    return common;
   }
 
   Status SendFrame(const FrameHeader& header, const uint8_t* payload) {
@@ -355,7 +386,8 @@ class SendSession {
     Manifest manifest;
     Status reader_status;
     std::thread reader([&] {
-      reader_status = WriteArchive(options_.paths, &sink, &stop_reader, &manifest, &counters);
+      reader_status = WriteArchive(options_.paths, &sink, &stop_reader,
+                                   held_.empty() ? nullptr : &held_, &manifest, &counters);
       if (reader_status.ok()) reader_status = sink.Flush();
       if (reader_status.ok()) {
         workers.Finish();
@@ -379,6 +411,8 @@ class SendSession {
                         " files announced, " + std::to_string(manifest.size()) + " read");
     }
     stream_bytes_ = sink.stream_bytes();
+    resumed_files_ = counters.resumed_files.load();
+    resumed_bytes_ = counters.resumed_bytes.load();
     return SendManifestAndTrailer(manifest, sink.chunks());
   }
 
@@ -415,29 +449,17 @@ class SendSession {
   }
 
   Status SendManifestAndTrailer(const Manifest& manifest, uint64_t data_frames) {
+    RecordFramer framer(FrameType::kManifest, options_.chunk_size,
+                        [this](const FrameHeader& header, const uint8_t* payload) {
+                          return SendFrame(header, payload);
+                        });
     std::string encoded;
-    uint64_t seq = 0;
-    auto flush = [&]() -> Status {
-      FrameHeader header;
-      header.type = FrameType::kManifest;
-      header.seq = seq++;
-      header.raw_len = header.payload_len = static_cast<uint32_t>(encoded.size());
-      header.checksum =
-          ChunkChecksum(reinterpret_cast<const uint8_t*>(encoded.data()), encoded.size());
-      Status status = SendFrame(header, reinterpret_cast<const uint8_t*>(encoded.data()));
-      encoded.clear();
-      return status;
-    };
     for (const ManifestRecord& record : manifest) {
+      encoded.clear();
       AppendManifestRecord(record, &encoded);
-      while (encoded.size() >= options_.chunk_size) {
-        std::string rest = encoded.substr(options_.chunk_size);
-        encoded.resize(options_.chunk_size);
-        XFER_RETURN_IF_ERROR(flush());
-        encoded = std::move(rest);
-      }
+      XFER_RETURN_IF_ERROR(framer.Add(encoded));
     }
-    if (!encoded.empty()) XFER_RETURN_IF_ERROR(flush());
+    XFER_RETURN_IF_ERROR(framer.Flush());
     Trailer trailer;
     trailer.stream_bytes = stream_bytes_;
     trailer.data_frames = data_frames;
@@ -479,6 +501,9 @@ class SendSession {
   uint64_t total_bytes_ = 0;
   uint64_t stream_bytes_ = 0;
   int threads_ = 0;
+  HeldFiles held_;  // with resume: what every receiver holds
+  uint64_t resumed_files_ = 0;
+  uint64_t resumed_bytes_ = 0;
   StreamDigest stream_digest_;
   std::optional<RateLimiter> limiter_;  // set with a limit_rate
 };

@@ -1,12 +1,19 @@
 // StagingDir: a hidden directory inside the destination where a transfer is written before it is
-// verified. It removes itself (and everything in it) unless Commit() succeeded, so a failed
-// transfer leaves the destination as it was.
+// verified. It removes itself (and everything in it) unless Commit() succeeded or Keep() was
+// called, so a failed transfer leaves the destination as it was.
+//
+// Beside it lies its journal (resume_journal.h), DEST/.xfer-staging-<hex>.journal: it names the
+// transfer's top-level names, is locked for as long as the StagingDir lives, and lets a later
+// run with --resume adopt what an interrupted one left.
 #pragma once
 
 #include <cstdint>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
+#include "held_file.h"
+#include "resume_journal.h"
 #include "xfer/status.h"
 
 namespace xfer {
@@ -20,29 +27,59 @@ class StagingDir {
   StagingDir(const StagingDir&) = delete;
   StagingDir& operator=(const StagingDir&) = delete;
 
-  // dest_dir must exist and be a directory. Creates dest_dir/.xfer-staging-<random> (mode 0700).
-  static Status Create(const std::string& dest_dir, StagingDir* out);
+  // dest_dir must exist and be a directory. Creates dest_dir/.xfer-staging-<random> (mode 0700)
+  // and its journal, labelled with the transfer's top-level names.
+  static Status Create(const std::string& dest_dir, const std::vector<std::string>& names,
+                       StagingDir* out);
+
+  // Adopts what earlier transfers of exactly these names left in dest_dir: of the staging
+  // directories whose journal no live receiver holds, the one whose journal vouches for the most
+  // bytes; the others are removed. The adopted tree is pruned to its directories and the held
+  // files its journal vouches for (regular, distinct inodes, long enough); *held is what is kept
+  // and *held_allocated their st_blocks in bytes. With nothing to adopt, *out stays empty.
+  static Status Adopt(const std::string& dest_dir, const std::vector<std::string>& names,
+                      StagingDir* out, HeldFiles* held, uint64_t* held_allocated);
+
+  // Removes what earlier transfers of exactly these names left in dest_dir (staging directories
+  // whose journal no live receiver holds), for a run that starts afresh. Directories without a
+  // journal (made by older versions) are left alone.
+  static Status RemoveStale(const std::string& dest_dir, const std::vector<std::string>& names,
+                            size_t* removed);
 
   // Absolute, symlink-free path of the staging directory (realpath of dest_dir + the hidden name).
   const std::string& path() const { return path_; }
   // Absolute, symlink-free path of the destination directory.
   const std::string& dest_dir() const { return dest_dir_; }
 
+  // Not open when there is no staging directory.
+  ResumeJournal* journal() { return &journal_; }
+
   // Makes everything written under the staging directory durable (syncfs of its filesystem).
   Status Sync() const;
+
+  // Removes every entry whose path below the staging directory ("db", "db/sub/file") is not in
+  // wanted: an unwanted directory goes with everything in it, a wanted one is descended into.
+  Status PruneExcept(const std::unordered_set<std::string>& wanted);
 
   // Moves staging/NAME to dest/NAME for each name, then fsyncs dest. With overwrite an existing
   // dest/NAME is swapped out atomically (renameat2 RENAME_EXCHANGE) and then removed; without it
   // an existing dest/NAME fails with Code::kExists before anything moves. After success the
-  // (now empty) staging directory is removed.
+  // (now empty) staging directory is removed, and then its journal.
   Status Commit(const std::vector<std::string>& names, bool overwrite);
 
-  // Removes the staging tree now. Also done by the destructor when not committed.
+  // Removes the staging tree and then its journal now. Also done by the destructor (and by
+  // assigning over the object) when neither committed nor kept.
   void Remove();
+
+  // Leaves tree and journal in place when the object dies, for a later --resume. The journal's
+  // lock is released then.
+  void Keep() { keep_ = true; }
 
  private:
   std::string dest_dir_;
   std::string path_;
+  ResumeJournal journal_;
+  bool keep_ = false;
 };
 
 // Fails with Code::kExists naming the first dest_dir/NAME that already exists.

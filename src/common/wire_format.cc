@@ -16,7 +16,28 @@ Status Malformed(std::string_view what) {
 }
 
 bool IsPayloadFrame(FrameType type) {
-  return type == FrameType::kData || type == FrameType::kManifest;
+  return type == FrameType::kData || type == FrameType::kManifest || type == FrameType::kHeld;
+}
+
+constexpr uint16_t kHelloResume = 1;
+
+// The fixed-size part of a record after its path, and how to read it.
+size_t RecordTail(const ManifestRecord*) { return 24; }
+size_t RecordTail(const HeldFile*) { return 48; }
+
+void ReadTail(ByteReader* r, ManifestRecord* record) {
+  r->U64(&record->size);
+  r->U64(&record->digest.high);
+  r->U64(&record->digest.low);
+}
+
+void ReadTail(ByteReader* r, HeldFile* record) {
+  r->U64(&record->size);
+  r->U64(&record->have);
+  r->U64(&record->meta.high);
+  r->U64(&record->meta.low);
+  r->U64(&record->content.high);
+  r->U64(&record->content.low);
 }
 
 }  // namespace
@@ -49,7 +70,7 @@ Status DecodeFrameHeader(const uint8_t in[kFrameHeaderSize], FrameHeader* out) {
   r.U32(&reserved32);
   r.U64(&h.checksum);
   if (type < static_cast<uint8_t>(FrameType::kHello) ||
-      type > static_cast<uint8_t>(FrameType::kResult)) {
+      type > static_cast<uint8_t>(FrameType::kHeld)) {
     return Status(Code::kProtocol, "unknown frame type " + std::to_string(type) + " from peer");
   }
   h.type = static_cast<FrameType>(type);
@@ -76,7 +97,7 @@ std::string EncodeHello(const Hello& hello) {
   ByteWriter w;
   w.U32(kHelloMagic);
   w.U16(hello.version);
-  w.U16(0);
+  w.U16(hello.resume ? kHelloResume : 0);
   w.U32(hello.chunk_size);
   w.U64(hello.entries);
   w.U64(hello.files);
@@ -90,7 +111,7 @@ std::string EncodeHello(const Hello& hello) {
 Status DecodeHello(std::string_view payload, Hello* out) {
   ByteReader r(payload);
   uint32_t magic = 0;
-  uint16_t reserved = 0;
+  uint16_t flags = 0;
   Hello h;
   if (!r.U32(&magic) || magic != kHelloMagic) {
     return Status(Code::kProtocol, "the peer is not an xfer sender");
@@ -102,13 +123,14 @@ Status DecodeHello(std::string_view payload, Hello* out) {
                                        std::to_string(kProtocolVersion));
   }
   uint32_t count = 0;
-  r.U16(&reserved);
+  r.U16(&flags);
+  h.resume = (flags & kHelloResume) != 0;
   r.U32(&h.chunk_size);
   r.U64(&h.entries);
   r.U64(&h.files);
   r.U64(&h.content_bytes);
   r.U64(&h.allocated_bytes);
-  if (!r.U32(&count) || reserved != 0) return Malformed("hello");
+  if (!r.U32(&count) || (flags & ~kHelloResume) != 0) return Malformed("hello");
   if (h.chunk_size == 0 || h.chunk_size > kMaxChunkSize) return Malformed("hello (chunk size)");
   if (count == 0 || count > kMaxTopNames) return Malformed("hello (name count)");
   std::set<std::string_view> seen;
@@ -159,7 +181,21 @@ void AppendManifestRecord(const ManifestRecord& record, std::string* out) {
   out->append(w.str());
 }
 
-Status ManifestParser::Feed(std::string_view bytes, Manifest* out) {
+void AppendHeldRecord(const HeldFile& record, std::string* out) {
+  ByteWriter w;
+  w.Bytes(record.path);
+  w.U64(record.size);
+  w.U64(record.have);
+  w.U64(record.meta.high);
+  w.U64(record.meta.low);
+  w.U64(record.content.high);
+  w.U64(record.content.low);
+  out->append(w.str());
+}
+
+template <typename Record>
+Status RecordParser<Record>::Feed(std::string_view bytes, std::vector<Record>* out) {
+  const size_t tail = RecordTail(static_cast<Record*>(nullptr));
   pending_.append(bytes);
   ByteReader r(pending_);
   size_t consumed = 0;
@@ -167,15 +203,13 @@ Status ManifestParser::Feed(std::string_view bytes, Manifest* out) {
     uint32_t path_len = 0;
     ByteReader peek = r;  // the length alone, to know whether the whole record is here
     peek.U32(&path_len);
-    if (path_len > kMaxPathBytes) return Malformed("manifest (path too long)");
-    if (r.remaining() < 4 + size_t{path_len} + 24) break;
-    ManifestRecord record;
+    if (path_len > kMaxPathBytes) return Malformed("record (path too long)");
+    if (r.remaining() < 4 + size_t{path_len} + tail) break;
+    Record record;
     std::string_view path;
     r.Bytes(&path, kMaxPathBytes);
     record.path = path;
-    r.U64(&record.size);
-    r.U64(&record.digest.high);
-    r.U64(&record.digest.low);
+    ReadTail(&r, &record);
     consumed = pending_.size() - r.remaining();
     out->push_back(std::move(record));
   }
@@ -183,8 +217,12 @@ Status ManifestParser::Feed(std::string_view bytes, Manifest* out) {
   return Status::Ok();
 }
 
-Status ManifestParser::Finish() const {
-  return pending_.empty() ? Status::Ok() : Malformed("manifest (truncated record)");
+template <typename Record>
+Status RecordParser<Record>::Finish() const {
+  return pending_.empty() ? Status::Ok() : Malformed("record (truncated)");
 }
+
+template class RecordParser<ManifestRecord>;
+template class RecordParser<HeldFile>;
 
 }  // namespace xfer

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "held_file.h"
 #include "manifest.h"
 #include "xfer/status.h"
 #include "xfer/version.h"
@@ -30,6 +31,7 @@ enum class FrameType : uint8_t {
   kManifest = 5,
   kTrailer = 6,
   kResult = 7,
+  kHeld = 8,  // receiver -> sender, between HELLO and ACCEPT: what it holds (--resume)
 };
 
 constexpr uint8_t kFlagZstd = 1;  // DATA payload is one zstd frame; otherwise raw bytes
@@ -38,9 +40,9 @@ struct FrameHeader {
   FrameType type = FrameType::kData;
   uint8_t flags = 0;
   uint32_t payload_len = 0;
-  uint64_t seq = 0;       // DATA and MANIFEST: 0, 1, 2, ... within their kind
-  uint32_t raw_len = 0;   // DATA and MANIFEST: length after decompression
-  uint64_t checksum = 0;  // DATA and MANIFEST: XXH3-64 of the raw bytes
+  uint64_t seq = 0;       // DATA, MANIFEST and HELD: 0, 1, 2, ... within their kind
+  uint32_t raw_len = 0;   // DATA, MANIFEST and HELD: length after decompression
+  uint64_t checksum = 0;  // DATA, MANIFEST and HELD: XXH3-64 of the raw bytes
 };
 
 void EncodeFrameHeader(const FrameHeader& header, uint8_t out[kFrameHeaderSize]);
@@ -49,6 +51,7 @@ Status DecodeFrameHeader(const uint8_t in[kFrameHeaderSize], FrameHeader* out);
 
 struct Hello {
   uint16_t version = kProtocolVersion;
+  bool resume = false;  // the sender asks what the receiver holds of an interrupted transfer
   uint32_t chunk_size = 0;
   uint64_t entries = 0;
   uint64_t files = 0;
@@ -71,17 +74,24 @@ Status DecodeTrailer(std::string_view payload, Trailer* out);
 
 // A manifest record: u32 path length, path, u64 size, u64 digest high, u64 digest low.
 void AppendManifestRecord(const ManifestRecord& record, std::string* out);
+// A held-file record: u32 path length, path, u64 size, u64 have, u64 + u64 metadata digest,
+// u64 + u64 content digest (high, low).
+void AppendHeldRecord(const HeldFile& record, std::string* out);
 
-// Parses manifest records from MANIFEST payloads that may split a record anywhere.
-class ManifestParser {
+// Parses MANIFEST (Record = ManifestRecord) or HELD (Record = HeldFile) payloads, which may split
+// a record anywhere.
+template <typename Record>
+class RecordParser {
  public:
   // Appends the complete records found so far to *out.
-  Status Feed(std::string_view bytes, Manifest* out);
+  Status Feed(std::string_view bytes, std::vector<Record>* out);
   // Fails if a record was left incomplete.
   Status Finish() const;
 
  private:
   std::string pending_;
 };
+using ManifestParser = RecordParser<ManifestRecord>;
+using HeldParser = RecordParser<HeldFile>;
 
 }  // namespace xfer

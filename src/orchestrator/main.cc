@@ -75,6 +75,11 @@ int main(int argc, char** argv) {
   app.add_flag("--checksum", plan.checksum,
                "Also read every written file back from disk at each target and compare");
   app.add_flag("--overwrite", plan.overwrite, "Replace an existing DIR/NAME on the targets");
+  app.add_flag("--resume", plan.resume,
+               "Continue an interrupted transfer: each target keeps what it received if the "
+               "transfer fails, and a later run with --resume sends only what the targets do "
+               "not hold yet (checked against the source); with nothing to resume, a whole "
+               "transfer");
   app.add_flag("--open-firewall", plan.open_firewall,
                "On each target, accept the sending host on the transfer's port (nftables, or "
                "iptables) for as long as the transfer lasts");

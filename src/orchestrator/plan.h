@@ -26,6 +26,7 @@ struct Plan {
   bool encrypt = true;
   bool checksum = false;  // re-read every written file at each target
   bool overwrite = false;
+  bool resume = false;    // continue an interrupted transfer to the same targets
   bool open_firewall = false;
   int threads = 0;
   uint64_t limit_rate = 0;  // wire bytes per second out of the source (xfer-send); 0: no limit

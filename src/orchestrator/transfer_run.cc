@@ -35,6 +35,7 @@ std::vector<std::string> CommonArgs(const Plan& plan) {
   std::vector<std::string> args{"--json", "--lifeline", "--timeout", std::to_string(plan.timeout_s),
                                 "--idle-timeout", std::to_string(plan.idle_timeout_s)};
   if (plan.threads > 0) args.insert(args.end(), {"--threads", std::to_string(plan.threads)});
+  if (plan.resume) args.push_back("--resume");
   if (plan.verbose) args.push_back("--verbose");
   return args;
 }

@@ -60,6 +60,13 @@ int main(int argc, char** argv) {
                "Send data in clear (still authenticated and checksummed); for trusted networks");
   app.add_flag("--overwrite", options.overwrite, "Replace existing DIR/NAME entries");
   app.add_flag("--no-sync", no_sync, "Do not flush the data to disk before reporting success");
+  app.add_flag("--resume", options.resume,
+               "Make the transfer resumable, and resume an interrupted one: record what arrives "
+               "(after a sync, about once a second) in a journal beside the staging directory, "
+               "and keep both if the transfer fails; when an xfer-send --resume connects, adopt "
+               "what an interrupted transfer of the same names into DIR left, and let the sender "
+               "skip what is held and unchanged at the source. With nothing to resume, a whole "
+               "transfer");
   app.add_flag("--checksum", options.reread_check,
                "Before committing, drop the written files from the page cache, read them back "
                "and compare each with the sender's checksum (with --no-sync the pages may not "

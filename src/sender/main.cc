@@ -102,6 +102,11 @@ int main(int argc, char** argv) {
                  "Put at most RATE bytes per second on the wire (like 100M or 1G, powers of "
                  "1024), summed over every --to, so that this host keeps serving while it copies "
                  "(default: no limit)");
+  app.add_flag("--resume", options.resume,
+               "Resume an interrupted transfer: ask each receiver (started with --resume) what "
+               "it holds of it, and skip what every one holds and is unchanged here (metadata, "
+               "and the bytes, read and checked against the receiver's digest); with nothing "
+               "held, a whole transfer");
   app.add_flag("--preflight", preflight,
                "Only check the PATHs: walk them as a send would, send nothing, and print one "
                "JSON line: {\"preflight\":\"ok\",...,\"entries\":N,\"files\":N,\"bytes\":N,"

@@ -1,0 +1,45 @@
+#include "resume_recorder.h"
+
+#include <utility>
+
+#include "resume_journal.h"
+
+namespace xfer {
+
+ResumeRecorder::ResumeRecorder(ResumeJournal* journal, std::function<Status()> sync,
+                               std::unordered_set<std::string> vouched)
+    : journal_(journal), sync_(std::move(sync)), vouched_(std::move(vouched)) {}
+
+Status ResumeRecorder::Replacing(const std::string& path) {
+  // Only a stream that names a path twice replaces what this run completed or is writing.
+  std::erase_if(completed_, [&](const HeldFile& file) { return file.path == path; });
+  if (partial_ && partial_->path == path) partial_.reset();
+  if (vouched_.erase(path) == 0) return Status::Ok();
+  return journal_->Invalidate(path);
+}
+
+Status ResumeRecorder::Completed(HeldFile file) {
+  if (partial_ && partial_->path == file.path) partial_.reset();
+  completed_.push_back(std::move(file));
+  return Due() ? Checkpoint() : Status::Ok();
+}
+
+Status ResumeRecorder::Writing(const HeldFile& partial) {
+  partial_ = partial;
+  return Due() ? Checkpoint() : Status::Ok();
+}
+
+Status ResumeRecorder::Checkpoint() {
+  last_ = Clock::now();
+  if (completed_.empty() && !partial_) return Status::Ok();
+  XFER_RETURN_IF_ERROR(sync_());
+  std::vector<HeldFile> records = std::move(completed_);
+  completed_.clear();
+  if (partial_) records.push_back(std::move(*partial_));
+  partial_.reset();
+  XFER_RETURN_IF_ERROR(journal_->Record(records));
+  for (const HeldFile& file : records) vouched_.insert(file.path);
+  return Status::Ok();
+}
+
+}  // namespace xfer

@@ -1,0 +1,54 @@
+// ResumeRecorder: keeps a receiver's journal (resume_journal.h) in step with what it writes, so
+// that an interrupted transfer can be resumed with what it left.
+//
+// About once a second (and once more when the transfer fails) it syncs the staging directory's
+// filesystem and then records the files completed since the last time and the verified prefix of
+// the file being written: a record only ever vouches for data that is already durable. Before an
+// entry replaces a file the journal vouches for, the journal durably stops vouching for it.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+#include "held_file.h"
+#include "xfer/status.h"
+
+namespace xfer {
+
+class ResumeJournal;
+
+class ResumeRecorder {
+ public:
+  using Clock = std::chrono::steady_clock;
+  static constexpr std::chrono::seconds kInterval{1};
+
+  // journal must outlive the recorder; sync makes what was written durable; vouched: the paths
+  // the journal vouches for already (what an adopted staging directory holds).
+  ResumeRecorder(ResumeJournal* journal, std::function<Status()> sync,
+                 std::unordered_set<std::string> vouched);
+
+  // An entry is about to replace path (or to write it anew).
+  Status Replacing(const std::string& path);
+  // A regular file was written whole, its metadata applied.
+  Status Completed(HeldFile file);
+  // The file being written is verified and written up to partial.have.
+  Status Writing(const HeldFile& partial);
+  // Syncs, then records what was completed and the prefix being written.
+  Status Checkpoint();
+
+ private:
+  bool Due() const { return Clock::now() - last_ >= kInterval; }
+
+  ResumeJournal* journal_;
+  std::function<Status()> sync_;
+  std::unordered_set<std::string> vouched_;
+  std::vector<HeldFile> completed_;  // since the last checkpoint
+  std::optional<HeldFile> partial_;
+  Clock::time_point last_ = Clock::now();
+};
+
+}  // namespace xfer

@@ -1,0 +1,202 @@
+// --resume end to end: the real programs on loopback, a transfer interrupted (the connection cut
+// by a proxy, the receiver killed with SIGKILL), then run again with --resume.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <regex>
+
+#include "tcp_proxy.h"
+#include "temp_dir.h"
+#include "transfer_harness.h"
+#include "tree_builder.h"
+#include "tree_compare.h"
+
+namespace xfer::testing {
+namespace {
+
+constexpr uint64_t kMiB = 1 << 20;
+
+// A figure from a result line: "resumed_bytes", "wire_bytes", ...
+uint64_t JsonNumber(const std::string& json, const std::string& key) {
+  std::smatch match;
+  if (!std::regex_search(json, match, std::regex("\"" + key + "\":([0-9]+)"))) {
+    ADD_FAILURE() << "no " << key << " in " << json;
+    return 0;
+  }
+  return std::stoull(match[1]);
+}
+
+enum class Fault { kCut, kKillReceiver };
+
+class ResumeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_EQ(mkdir(src_.c_str(), 0755), 0);
+    ASSERT_EQ(mkdir(dst_.c_str(), 0755), 0);
+    ASSERT_EQ(mkdir((src_ + "/data").c_str(), 0755), 0);
+    ASSERT_EQ(mkdir((src_ + "/data/sub").c_str(), 0750), 0);
+    for (int i = 0; i < 8; ++i) {
+      WriteRandomFile(src_ + "/data/sub/part" + std::to_string(i), 3 * kMiB, 10 + i);
+    }
+    WriteRandomFile(src_ + "/data/big.bin", 24 * kMiB, 3);
+    WriteFile(src_ + "/data/small.txt", "small\n");
+    ASSERT_EQ(symlink("small.txt", (src_ + "/data/link").c_str()), 0);
+  }
+
+  // A --resume transfer of `paths` to dst through a proxy that cuts the connection, or kills the
+  // receiver, once `at` bytes went from the sender to it. Both sides must fail, and nothing new
+  // may appear in dst but what the receiver keeps for --resume.
+  void Interrupt(Fault fault, uint64_t at, const std::vector<std::string>& sender_args = {}) {
+    std::string ticket;
+    auto receiver = StartReceiver(dst_, {"--resume"}, &ticket);
+    ChildProcess* target = receiver.get();
+    std::atomic<bool> fired{false};
+    TcpProxy proxy(static_cast<uint16_t>(std::stoi(ticket.substr(6))),
+                   [&](uint64_t offset, uint8_t*, size_t len) {
+                     if (offset + len < at) return true;
+                     if (fault == Fault::kKillReceiver && !fired.exchange(true)) {
+                       target->Kill(SIGKILL);
+                     }
+                     return fault != Fault::kCut;
+                   });
+    std::vector<std::string> args = sender_args;
+    args.push_back("--resume");
+    auto sender = StartSender(TicketWithPort(ticket, proxy.port()), {src_ + "/data"}, args);
+    EXPECT_NE(sender->Wait(), 0) << "the interrupted sender succeeded";
+    EXPECT_NE(receiver->Wait(), 0) << "the interrupted receiver succeeded";
+    EXPECT_EQ(ListDirIgnoringStaging(dst_), std::vector<std::string>{});
+    EXPECT_FALSE(ListDir(dst_).empty()) << "the receiver kept nothing for --resume";
+  }
+
+  // A --resume run to the end; returns the receiver's and the sender's result lines.
+  std::pair<std::string, std::string> Resume(const std::vector<std::string>& receiver_args = {"--resume"},
+                                             const std::vector<std::string>& sender_args = {"--resume"}) {
+    std::string ticket;
+    auto receiver = StartReceiver(dst_, receiver_args, &ticket);
+    auto sender = StartSender(ticket, {src_ + "/data"}, sender_args);
+    EXPECT_EQ(sender->Wait(), 0) << sender->stderr_text();
+    EXPECT_EQ(receiver->Wait(), 0) << receiver->stderr_text();
+    EXPECT_EQ(CompareTrees(src_ + "/data", dst_ + "/data"), std::vector<std::string>{});
+    EXPECT_EQ(ListDir(dst_), std::vector<std::string>{"data"}) << "staging or journal left";
+    return {receiver->ReadStdoutLine(), sender->ReadStdoutLine()};
+  }
+
+  uint64_t Total() const { return 48 * kMiB + 6; }
+
+  TempDir tmp_;
+  std::string src_ = tmp_.Sub("src");
+  std::string dst_ = tmp_.Sub("dst");
+};
+
+TEST_F(ResumeTest, ACutTransferResumesWithoutSendingWhatArrived) {
+  Interrupt(Fault::kCut, Total() * 3 / 4, {"--no-compress"});
+  auto [received, sent] = Resume();
+  uint64_t resumed = JsonNumber(received, "resumed_bytes");
+  // What was in flight when the cut came (socket buffers, chunks being decoded) is lost, the
+  // rest was recorded when the receiver failed.
+  EXPECT_GT(resumed, Total() / 3) << received;
+  EXPECT_LT(resumed, Total());
+  EXPECT_EQ(JsonNumber(sent, "resumed_bytes"), resumed) << sent;
+  EXPECT_LT(JsonNumber(received, "wire_bytes"), Total() - resumed + 4 * kMiB) << received;
+}
+
+TEST_F(ResumeTest, AFileCutHalfwayResumesFromItsVerifiedPrefix) {
+  ASSERT_EQ(system(("rm -r " + src_ + "/data/sub " + src_ + "/data/small.txt " + src_ +
+                    "/data/link").c_str()),
+            0);
+  Interrupt(Fault::kCut, 16 * kMiB, {"--no-compress"});
+  auto [received, sent] = Resume();
+  EXPECT_EQ(JsonNumber(received, "resumed_files"), 1u) << received;
+  uint64_t resumed = JsonNumber(received, "resumed_bytes");
+  EXPECT_GT(resumed, 4 * kMiB) << received;
+  EXPECT_LT(resumed, 24 * kMiB) << received;
+}
+
+TEST_F(ResumeTest, AReceiverKilledWithSigkillResumesFromItsLastCheckpoint) {
+  // At 16 MiB/s the kill comes after two seconds: the receiver recorded at least once.
+  Interrupt(Fault::kKillReceiver, Total() * 2 / 3, {"--no-compress", "--limit-rate", "16M"});
+  auto [received, sent] = Resume();
+  EXPECT_GT(JsonNumber(received, "resumed_bytes"), 8 * kMiB) << received;
+}
+
+TEST_F(ResumeTest, WhatChangedAtTheSourceMeanwhileIsSentAgain) {
+  Interrupt(Fault::kCut, Total() * 95 / 100, {"--no-compress"});
+  std::string data = src_ + "/data";
+  // Same size and mtime, other bytes: only reading them finds the change.
+  struct stat before;
+  ASSERT_EQ(stat((data + "/sub/part0").c_str(), &before), 0);
+  WriteRandomFile(data + "/sub/part0", 3 * kMiB, 99);
+  struct timespec times[2] = {before.st_atim, before.st_mtim};
+  ASSERT_EQ(utimensat(AT_FDCWD, (data + "/sub/part0").c_str(), times, 0), 0);
+  ASSERT_EQ(chmod((data + "/sub/part1").c_str(), 0600), 0);
+  ASSERT_EQ(unlink((data + "/sub/part2").c_str()), 0);
+  WriteFile(data + "/sub/new.txt", "new\n");
+  auto [received, sent] = Resume();  // compares the trees
+  EXPECT_GT(JsonNumber(received, "resumed_bytes"), 0u) << received;
+  EXPECT_LT(JsonNumber(received, "resumed_files"), 9u) << received;
+}
+
+TEST_F(ResumeTest, ResumedFilesKeepEveryKindOfMetadata) {
+  TestTree tree;
+  BuildTestTree(src_ + "/data", "tree", &tree);
+  Interrupt(Fault::kCut, Total() * 95 / 100, {"--no-compress"});
+  auto [received, sent] = Resume();  // compares owners, modes, times, xattrs, ACLs, links, holes
+  EXPECT_GT(JsonNumber(received, "resumed_files"), 5u) << received;
+}
+
+TEST_F(ResumeTest, WithoutResumeOnTheSenderTheReceiverStartsAfresh) {
+  Interrupt(Fault::kCut, Total() / 2, {"--no-compress"});
+  auto [received, sent] = Resume({"--resume"}, {});
+  EXPECT_EQ(JsonNumber(received, "resumed_bytes"), 0u) << received;
+}
+
+TEST_F(ResumeTest, AReceiverWithoutResumeRemovesWhatAnInterruptedTransferLeft) {
+  Interrupt(Fault::kCut, Total() / 2, {"--no-compress"});
+  auto [received, sent] = Resume({}, {"--resume"});
+  EXPECT_EQ(JsonNumber(received, "resumed_bytes"), 0u) << received;
+}
+
+TEST_F(ResumeTest, NothingToResumeIsAWholeTransfer) {
+  auto [received, sent] = Resume();
+  EXPECT_EQ(JsonNumber(received, "resumed_bytes"), 0u) << received;
+  EXPECT_EQ(JsonNumber(sent, "resumed_files"), 0u) << sent;
+}
+
+TEST_F(ResumeTest, SeveralReceiversResumeWhatTheyAllHold) {
+  std::string dst2 = tmp_.Sub("dst2");
+  ASSERT_EQ(mkdir(dst2.c_str(), 0755), 0);
+  {
+    std::string t1, t2;
+    auto r1 = StartReceiver(dst_, {"--resume"}, &t1);
+    auto r2 = StartReceiver(dst2, {"--resume"}, &t2);
+    auto cut_at = [&](uint64_t at) {
+      return [at](uint64_t offset, uint8_t*, size_t len) { return offset + len < at; };
+    };
+    TcpProxy p1(static_cast<uint16_t>(std::stoi(t1.substr(6))), cut_at(Total() * 3 / 4));
+    TcpProxy p2(static_cast<uint16_t>(std::stoi(t2.substr(6))), cut_at(Total() / 2));
+    auto sender = StartSenderToAll({TicketWithPort(t1, p1.port()), TicketWithPort(t2, p2.port())},
+                                   {src_ + "/data"}, {"--resume", "--no-compress"});
+    EXPECT_NE(sender->Wait(), 0);
+    EXPECT_NE(r1->Wait(), 0);
+    EXPECT_NE(r2->Wait(), 0);
+  }
+  std::string t1, t2;
+  auto r1 = StartReceiver(dst_, {"--resume"}, &t1);
+  auto r2 = StartReceiver(dst2, {"--resume"}, &t2);
+  auto sender = StartSenderToAll({t1, t2}, {src_ + "/data"}, {"--resume"});
+  ASSERT_EQ(sender->Wait(), 0) << sender->stderr_text();
+  ASSERT_EQ(r1->Wait(), 0) << r1->stderr_text();
+  ASSERT_EQ(r2->Wait(), 0) << r2->stderr_text();
+  EXPECT_EQ(CompareTrees(src_ + "/data", dst_ + "/data"), std::vector<std::string>{});
+  EXPECT_EQ(CompareTrees(src_ + "/data", dst2 + "/data"), std::vector<std::string>{});
+  uint64_t resumed = JsonNumber(sender->ReadStdoutLine(), "resumed_bytes");
+  // Both held their first part; the one cut earlier bounds what both hold.
+  EXPECT_GT(resumed, 0u);
+  EXPECT_LT(resumed, Total() / 2 + kMiB);
+}
+
+}  // namespace
+}  // namespace xfer::testing
