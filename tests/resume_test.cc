@@ -1,6 +1,7 @@
 // --resume end to end: the real programs on loopback, a transfer interrupted (the connection cut
 // by a proxy, the receiver killed with SIGKILL), then run again with --resume.
 #include <gtest/gtest.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>

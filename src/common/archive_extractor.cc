@@ -16,6 +16,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
+#include <optional>
 #include <string>
 #include <unordered_set>
 #include <utility>
@@ -142,6 +144,7 @@ class Extractor {
       }
       XFER_RETURN_IF_ERROR(ExtractEntry(entry));
     }
+    if (options_.prune_adopted) XFER_RETURN_IF_ERROR(options_.prune_adopted(entry_paths_));
     // Directory times, modes and ACLs are set here, after their content was written (which would
     // have changed the times, and which a 0500 mode or a default ACL would have affected).
     if (archive_write_close(disk_.get()) != ARCHIVE_OK) {
@@ -185,10 +188,10 @@ class Extractor {
         !IsSupportedType(archive_entry_filetype(entry))) {
       return Status(Code::kProtocol, "refusing entry '" + shown + "': unsupported file type");
     }
-    if (options_.entry_paths != nullptr) AddWithParents(rel);
-    const HeldFile* resumed = nullptr;
+    if (options_.prune_adopted) AddWithParents(rel);
+    std::optional<HeldFile> resumed;
     XFER_RETURN_IF_ERROR(TakeResumeMark(entry, rel, shown, &resumed));
-    const bool keep_whole = resumed != nullptr && resumed->have == resumed->size;
+    const bool keep_whole = resumed && resumed->have == resumed->size;
     if (options_.recorder != nullptr && !keep_whole) {
       XFER_RETURN_IF_ERROR(options_.recorder->Replacing(rel));
     }
@@ -198,7 +201,11 @@ class Extractor {
     XFER_RETURN_IF_ERROR(paths_.Resolve(rel, symlinks_.Replaced(rel), &disk_path));
     if (keep_whole) return KeepHeld(*resumed, disk_path, shown);
     UniqueFd held_part;
-    if (resumed != nullptr) XFER_RETURN_IF_ERROR(DetachHeld(*resumed, disk_path, shown, &held_part));
+    if (resumed) XFER_RETURN_IF_ERROR(DetachHeld(*resumed, disk_path, shown, &held_part));
+    std::string old_dir;
+    if (options_.prune_adopted && archive_entry_filetype(entry) == AE_IFDIR) {
+      XFER_RETURN_IF_ERROR(SetAsideExistingDir(disk_path, shown, &old_dir));
+    }
     archive_entry_copy_pathname(entry, disk_path.c_str());
 
     const char* raw_target = archive_entry_hardlink(entry);
@@ -220,8 +227,12 @@ class Extractor {
     if (archive_write_header(disk_.get(), entry) != ARCHIVE_OK) {
       return WriteFailure("writing " + shown);
     }
+    if (!old_dir.empty()) XFER_RETURN_IF_ERROR(MoveContentInto(old_dir, disk_path, shown));
     ManifestRecord record{rel, 0, {}};
-    if (regular) XFER_RETURN_IF_ERROR(CopyData(entry, resumed, held_part.get(), meta, &record));
+    if (regular) {
+      XFER_RETURN_IF_ERROR(
+          CopyData(entry, resumed ? &*resumed : nullptr, held_part.get(), meta, &record));
+    }
     // Ownership, modes, times, xattrs and ACLs are applied here; so are errors like ENOSPC from
     // the last writes.
     if (archive_write_finish_entry(disk_.get()) != ARCHIVE_OK) {
@@ -242,17 +253,19 @@ class Extractor {
   void AddWithParents(const std::string& rel) {
     for (size_t slash = rel.find('/'); slash != std::string::npos;
          slash = rel.find('/', slash + 1)) {
-      options_.entry_paths->insert(rel.substr(0, slash));
+      entry_paths_.insert(rel.substr(0, slash));
     }
-    options_.entry_paths->insert(rel);
+    entry_paths_.insert(rel);
   }
 
   // A resumed entry carries kResumeXattr, which is taken off it here (it is no xattr of the
-  // file). It must name a regular file this receiver offered, once, with the length offered and
-  // the metadata it holds; anything else is a sender breaking the protocol.
+  // file). It must name a regular file this receiver offered, once, with the size and metadata
+  // it holds, and resume at most from where the held part ends (less when another receiver of
+  // the same stream holds less). *resumed is then the held file, `have` set to where the entry
+  // resumes.
   Status TakeResumeMark(struct archive_entry* entry, const std::string& rel,
-                        const std::string& shown, const HeldFile** resumed) {
-    *resumed = nullptr;
+                        const std::string& shown, std::optional<HeldFile>* resumed) {
+    resumed->reset();
     if (archive_entry_xattr_count(entry) == 0) return Status::Ok();
     std::vector<std::pair<std::string, std::string>> kept;
     std::string mark;
@@ -278,19 +291,60 @@ class Extractor {
     auto refuse = [&](const std::string& why) {
       return Status(Code::kProtocol, "refusing entry '" + shown + "': " + why);
     };
-    const auto found = options_.held != nullptr ? options_.held->find(rel) : HeldFiles::const_iterator();
-    if (options_.held == nullptr || found == options_.held->end()) {
+    if (options_.held == nullptr || options_.held->count(rel) == 0) {
       return refuse("it resumes a file this receiver does not hold");
     }
-    const HeldFile& held = found->second;
-    if (archive_entry_hardlink(entry) != nullptr || archive_entry_filetype(entry) != AE_IFREG ||
-        mark != std::to_string(held.have) ||
+    const HeldFile& held = options_.held->at(rel);
+    uint64_t from = 0;
+    auto [end, error] = std::from_chars(mark.data(), mark.data() + mark.size(), from);
+    if (error != std::errc() || end != mark.data() + mark.size() || from == 0 ||
+        from > held.have || archive_entry_hardlink(entry) != nullptr ||
+        archive_entry_filetype(entry) != AE_IFREG ||
         static_cast<uint64_t>(archive_entry_size(entry)) != held.size ||
         MetadataDigest(entry) != held.meta) {
       return refuse("it resumes the held file with other figures than this receiver offered");
     }
     if (!resumed_.insert(rel).second) return refuse("it resumes the same file twice");
-    *resumed = &held;
+    *resumed = held;
+    (*resumed)->have = from;
+    return Status::Ok();
+  }
+
+  // An adopted directory is moved out of the way (to a name in the staging directory that no
+  // entry can have: the top level holds only the announced names), so that the entry makes a
+  // new one that gets the entry's metadata; its content then moves into the new one.
+  Status SetAsideExistingDir(const std::string& disk_path, const std::string& shown,
+                             std::string* aside) {
+    struct stat st;
+    if (lstat(disk_path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) return Status::Ok();
+    std::string name;
+    do {
+      name = ".xfer-adopted-" + std::to_string(++aside_count_);
+    } while (std::find(options_.top_names.begin(), options_.top_names.end(), name) !=
+             options_.top_names.end());
+    *aside = options_.staging_dir + "/" + name;
+    if (rename(disk_path.c_str(), aside->c_str()) != 0) {
+      return Status::FromErrno(errno, "replacing the directory " + shown);
+    }
+    return Status::Ok();
+  }
+
+  // Moves the content of the set-aside directory into the new one, and removes the old one. (A
+  // crash meanwhile leaves it in the staging directory, where the next resume prunes it.)
+  Status MoveContentInto(const std::string& aside, const std::string& disk_path,
+                         const std::string& shown) {
+    constexpr int kFlags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+    UniqueFd from(open(aside.c_str(), kFlags));
+    UniqueFd to(open(disk_path.c_str(), kFlags));
+    std::vector<std::string> names;
+    if (!from.valid() || !to.valid()) return Status::FromErrno(errno, "writing " + shown);
+    XFER_RETURN_IF_ERROR(ListNames(from.get(), &names).WithContext("writing " + shown));
+    for (const std::string& name : names) {
+      if (renameat(from.get(), name.c_str(), to.get(), name.c_str()) != 0) {
+        return Status::FromErrno(errno, "moving what " + shown + " held");
+      }
+    }
+    if (rmdir(aside.c_str()) != 0) return Status::FromErrno(errno, "writing " + shown);
     return Status::Ok();
   }
 
@@ -329,7 +383,8 @@ class Extractor {
 
   // Copies the entry's data blocks to disk at their offsets (the gaps between them stay holes)
   // and digests the logical content exactly as the sender did: gaps and a trailing hole as zeros.
-  // A resumed entry's held prefix comes first, from held_fd, and must digest as it did.
+  // A resumed entry's held prefix comes first, from held_fd; when it is all the receiver held,
+  // it must digest as it did then (a shorter one is checked by the file's digest at the end).
   Status CopyData(struct archive_entry* entry, const HeldFile* resumed, int held_fd,
                   const Digest128& meta, ManifestRecord* record) {
     const std::string shown = EscapeForMessage(record->path);
@@ -338,7 +393,8 @@ class Extractor {
     hasher_.Reset();
     if (resumed != nullptr) {
       XFER_RETURN_IF_ERROR(ReplayHeld(held_fd, static_cast<int64_t>(resumed->have), shown));
-      if (hasher_.Finish() != resumed->content) {
+      const HeldFile& offered = options_.held->at(resumed->path);
+      if (offered.have == resumed->have && hasher_.Finish() != resumed->content) {
         return Status(Code::kCorrupt, "the part of " + shown +
                                           " held from the interrupted transfer changed on disk; "
                                           "it will be sent whole next time");
@@ -458,6 +514,8 @@ class Extractor {
   SymlinkGuard symlinks_;
   Xxh128Hasher hasher_;
   std::unordered_set<std::string> resumed_;  // paths a resumed entry claimed
+  std::unordered_set<std::string> entry_paths_;  // with prune_adopted
+  uint64_t aside_count_ = 0;
   std::vector<char> replay_buffer_;
   // Declared before the disk writer so that it outlives it: archive_write_free() may still use
   // the /proc names it handed out (see archive_disk_path.h).

@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <unordered_set>
 #include <vector>
@@ -32,9 +33,12 @@ struct ExtractOptions {
   const HeldFiles* held = nullptr;
   // With --resume: kept informed of what is written, for the journal (may be null).
   ResumeRecorder* recorder = nullptr;
-  // When set, receives every entry's path and its parent directories: what a resumed staging
-  // directory may keep once the stream ended.
-  std::unordered_set<std::string>* entry_paths = nullptr;
+  // Set when the staging directory is one an interrupted transfer left (adopted for a resume).
+  // Then a directory entry whose directory exists gets a new one, into which the old one's
+  // content moves (libarchive leaves an existing directory's metadata as it is); and after the
+  // last entry, before directories get their metadata, this is called with every entry's path
+  // and its parents: what the staging directory may keep.
+  std::function<Status(const std::unordered_set<std::string>& entry_paths)> prune_adopted = nullptr;
 };
 
 struct ExtractCounters {

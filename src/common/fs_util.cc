@@ -1,9 +1,12 @@
 #include "fs_util.h"
 
+#include <dirent.h>
+#include <fcntl.h>
 #include <sys/random.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <memory>
 #include <vector>
 
 namespace xfer {
@@ -11,6 +14,27 @@ namespace xfer {
 void UniqueFd::reset(int fd) {
   if (fd_ >= 0) close(fd_);
   fd_ = fd;
+}
+
+Status ListNames(int dir_fd, std::vector<std::string>* names) {
+  // fdopendir takes its own descriptor, so that dir_fd stays the caller's.
+  int dup_fd = fcntl(dir_fd, F_DUPFD_CLOEXEC, 0);
+  if (dup_fd < 0) return Status::FromErrno(errno, "reading a directory");
+  std::unique_ptr<DIR, int (*)(DIR*)> dir(fdopendir(dup_fd), closedir);
+  if (!dir) {
+    int err = errno;
+    close(dup_fd);
+    return Status::FromErrno(err, "reading a directory");
+  }
+  for (;;) {
+    errno = 0;
+    const dirent* entry = readdir(dir.get());
+    if (entry == nullptr) break;
+    std::string name = entry->d_name;
+    if (name != "." && name != "..") names->push_back(std::move(name));
+  }
+  if (errno != 0) return Status::FromErrno(errno, "reading a directory");
+  return Status::Ok();
 }
 
 Status RandomHex(size_t bytes, std::string* out) {

@@ -4,6 +4,7 @@
 
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "xfer/status.h"
 
@@ -34,6 +35,10 @@ class UniqueFd {
  private:
   int fd_ = -1;
 };
+
+// The names in the directory open as dir_fd ("." and ".." left out), read to the end before the
+// caller changes anything in it. dir_fd stays open and ours.
+Status ListNames(int dir_fd, std::vector<std::string>* names);
 
 // 2 * bytes lowercase hex digits from getrandom(): unpredictable names for hidden directories.
 Status RandomHex(size_t bytes, std::string* out);

@@ -22,4 +22,10 @@ struct HeldFile {
 
 using HeldFiles = std::unordered_map<std::string, HeldFile>;  // by path
 
+// One stream serves several receivers, so it may skip only what all of them hold: keeps in
+// *held what `other` holds too, of a file with the same size and metadata, and then the shorter
+// of the two prefixes (a receiver holding more of a file gets the rest of it from there on, its
+// own copy of the part between verified by the file's digest at the end).
+void KeepCommonHeld(const HeldFiles& other, HeldFiles* held);
+
 }  // namespace xfer

@@ -196,12 +196,7 @@ class ReceiveSession {
       return WriteControl(channel_.get(), FrameType::kAccept, "", deadline, options_.cancel);
     }
     const HeldFiles* downstream = forwarder_ ? forwarder_->offers() : nullptr;
-    if (downstream != nullptr) {
-      std::erase_if(held_, [&](const auto& entry) {
-        auto other = downstream->find(entry.first);
-        return other == downstream->end() || !(other->second == entry.second);
-      });
-    }
+    if (downstream != nullptr) KeepCommonHeld(*downstream, &held_);
     return WriteOffersAndAccept(channel_.get(), held_, hello.chunk_size, deadline,
                                 options_.cancel);
   }
@@ -261,8 +256,11 @@ class ReceiveSession {
     extract.top_names = hello.top_names;
     extract.held = hello.resume ? &held_ : nullptr;
     extract.recorder = recorder_ ? &*recorder_ : nullptr;
-    std::unordered_set<std::string> entry_paths;
-    if (adopted_) extract.entry_paths = &entry_paths;
+    if (adopted_) {
+      extract.prune_adopted = [this](const std::unordered_set<std::string>& entry_paths) {
+        return staging_.PruneExcept(entry_paths);
+      };
+    }
     Manifest written;
     Status status = ExtractArchive(&stream, extract, options_.cancel, &written, &counters);
     if (status.ok()) status = stream.VerifyEnd(written);
@@ -275,8 +273,6 @@ class ReceiveSession {
     // the pipeline's "stopped" that it caused downstream.
     if (!network_status.ok() && network_status.code() != Code::kCancelled) return network_status;
     XFER_RETURN_IF_ERROR(status);
-    // An adopted staging directory may hold what the source no longer has.
-    if (adopted_) XFER_RETURN_IF_ERROR(staging_.PruneExcept(entry_paths));
 
     if (options_.sync) XFER_RETURN_IF_ERROR(staging_.Sync());
     if (options_.reread_check) {

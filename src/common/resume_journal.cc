@@ -221,7 +221,7 @@ Status OpenRegular(const std::string& path, int flags, UniqueFd* out) {
 }
 
 Status Lock(int fd, const std::string& path) {
-  if (flock(fd, LOCK_EX | LOCK_NB) == 0) return Status::Ok();
+  if (fd >= 0 || flock(fd, LOCK_EX | LOCK_NB) == 0) return Status::Ok();
   if (errno == EWOULDBLOCK) {
     return Status(Code::kExists, "resume journal " + path + " is in use by another receiver");
   }

@@ -312,10 +312,7 @@ class SendSession {
         first = false;
         continue;
       }
-      std::erase_if(common, [&](const auto& entry) {
-        auto other = (*offers)[i].find(entry.first);
-        return other == (*offers)[i].end() || !(other->second == entry.second);
-      });
+      KeepCommonHeld((*offers)[i], &common);
     }
     return common;
   }
