@@ -214,6 +214,38 @@ TEST_F(ForwardTest, CutFromTheSenderFailsEveryReceiverAndNoneCommits) {
   }
 }
 
+TEST_F(ForwardTest, ACutChainResumesWhatEveryReceiverHolds) {
+  AddBigFile();
+  StartChain({"--resume"});
+  {
+    TcpProxy proxy(PortOf(ticket_[0]), [&](uint64_t offset, uint8_t*, size_t) {
+      return offset < (48 << 20);
+    });
+    auto sender = StartSender(TicketWithPort(ticket_[0], proxy.port()), {src_ + "/data"},
+                              {"--resume", "--no-compress"});
+    EXPECT_EQ(sender->Wait(), 1);
+    WaitForChain();
+  }
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(exit_[i], 1) << "receiver " << i + 1 << ": " << recv_[i]->stderr_text();
+    EXPECT_EQ(ListDirIgnoringStaging(dst_[i]), std::vector<std::string>{});
+    EXPECT_FALSE(ListDir(dst_[i]).empty()) << "receiver " << i + 1 << " kept nothing";
+  }
+  StartChain({"--resume"});
+  auto sender = StartSender(ticket_[0], {src_ + "/data"}, {"--resume"});
+  ASSERT_EQ(sender->Wait(), 0) << sender->stderr_text();
+  WaitForChain();
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_EQ(exit_[i], 0) << "receiver " << i + 1 << ": " << recv_[i]->stderr_text();
+    ExpectCopied(i);
+    EXPECT_EQ(ListDir(dst_[i]), std::vector<std::string>{"data"}) << "staging or journal left";
+  }
+  std::smatch resumed;
+  std::string sender_json = sender->ReadStdoutLine(1s);
+  ASSERT_TRUE(std::regex_search(sender_json, resumed, std::regex("\"resumed_bytes\":([0-9]+)")));
+  EXPECT_GT(std::stoull(resumed[1]), 0u) << sender_json;
+}
+
 TEST_F(ForwardTest, DownstreamRefusalIsReportedAndTheChainAboveCompletes) {
   ASSERT_EQ(mkdir((dst_[2] + "/data").c_str(), 0755), 0);
   WriteFile(dst_[2] + "/data/keep.txt", "precious");

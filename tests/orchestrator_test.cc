@@ -352,6 +352,35 @@ TEST(Orchestrator, TargetKilledMidTransferFailsAloneAndTheSummarySaysWhich) {
   EXPECT_TRUE(Contains(xfer->stdout_text(), "{\"event\":\"summary\",\"ok\":false,\"targets\":3,\"verified\":2,\"failed\":1"));
 }
 
+TEST(Orchestrator, ATargetKilledMidTransferIsResumedByASecondRun) {
+  Cluster cluster;
+  SKIP_UNLESS_READY(cluster);
+  PrepareSlowTransfer(&cluster);
+  WriteRandomFile(cluster.Dir("src/data/blob2"), 24 << 20);  // 4 s at 100 Mbit/s
+  std::string source = cluster.Operand(0, cluster.Dir("src/data"));
+  std::string label = cluster.Operand(1, cluster.TargetDir(1));
+  auto first = cluster.StartXfer({"--resume", "--json", "--idle-timeout", "10", source, label});
+  // Killed after two progress reports, a second apart: it recorded what it held by then.
+  int reports = 0;
+  for (std::string line; reports < 2 && !(line = first->ReadStdoutLine(std::chrono::seconds(60))).empty();) {
+    if (Contains(line, "\"event\":\"progress\"") && !Contains(line, "\"bytes\":0,")) ++reports;
+  }
+  ASSERT_EQ(reports, 2) << first->stdout_text() << first->stderr_text();
+  pid_t pid = FindReceiver(cluster.TargetDir(1));
+  ASSERT_GT(pid, 0);
+  kill(pid, SIGKILL);
+  EXPECT_EQ(first->Wait(std::chrono::seconds(120)), 1);
+  EXPECT_EQ(ListDirIgnoringStaging(cluster.TargetDir(1)), Names{});
+
+  auto second = cluster.StartXfer({"--resume", "--json", source, label});
+  ASSERT_EQ(second->Wait(std::chrono::seconds(120)), 0) << second->stdout_text() << second->stderr_text();
+  EXPECT_EQ(CompareTrees(cluster.Dir("src/data"), cluster.TargetDir(1) + "/data"), Names{});
+  EXPECT_EQ(ListDir(cluster.TargetDir(1)), Names{"data"}) << "staging or journal left";
+  EXPECT_TRUE(Contains(second->stdout_text(), "{\"event\":\"result\",\"target\":\"" + label +
+                                                  "\",\"ok\":true,\"bytes\":"));
+  EXPECT_FALSE(Contains(second->stdout_text(), "\"resumed_bytes\":0,")) << second->stdout_text();
+}
+
 TEST(Orchestrator, StoppedXferStopsTheRemoteProgramsAndLeavesNothing) {
   Cluster cluster;
   SKIP_UNLESS_READY(cluster);

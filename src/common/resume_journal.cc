@@ -172,7 +172,7 @@ class RecordReader {
     return Status::Ok();
   }
 
-  // The file offset just past what was read and found intact.
+  // The file offset just past the last record read.
   uint64_t end() const { return end_; }
 
  private:
@@ -221,7 +221,7 @@ Status OpenRegular(const std::string& path, int flags, UniqueFd* out) {
 }
 
 Status Lock(int fd, const std::string& path) {
-  if (fd >= 0 || flock(fd, LOCK_EX | LOCK_NB) == 0) return Status::Ok();
+  if (flock(fd, LOCK_EX | LOCK_NB) == 0) return Status::Ok();
   if (errno == EWOULDBLOCK) {
     return Status(Code::kExists, "resume journal " + path + " is in use by another receiver");
   }
@@ -279,16 +279,18 @@ Status ResumeJournal::Open(const std::string& path, ResumeJournal* out,
   RecordReader reader(journal.fd_.get(), path);
   XFER_RETURN_IF_ERROR(reader.ReadHeader(names));
   held->clear();
+  uint64_t good_end = reader.end();
   for (;;) {
     bool found = false;
     uint8_t type = 0;
     std::string_view payload;
     XFER_RETURN_IF_ERROR(reader.Next(&found, &type, &payload));
     if (!found || !ApplyRecord(type, payload, held)) break;
+    good_end = reader.end();
   }
   // Records appended after a torn one would never be read. No sync needed: the next append's
   // fdatasync makes the new length durable, and without one a torn tail is merely cut again.
-  if (ftruncate(journal.fd_.get(), static_cast<off_t>(reader.end())) != 0) {
+  if (ftruncate(journal.fd_.get(), static_cast<off_t>(good_end)) != 0) {
     return Status::FromErrno(errno, "cutting the torn tail off " + path);
   }
   *out = std::move(journal);

@@ -499,8 +499,7 @@ Status StagingDir::Adopt(const std::string& dest_dir, const std::vector<std::str
   XFER_RETURN_IF_ERROR(ClaimLeftovers(real, names, &leftovers));
   Leftover* best = nullptr;
   for (Leftover& leftover : leftovers) {
-    if (leftover.is_dir &&
-        (best == nullptr || VouchedBytes(leftover.held) > VouchedBytes(best->held))) {
+    if (leftover.is_dir && (best == nullptr || VouchedBytes(leftover.held) > VouchedBytes(leftover.held))) {
       best = &leftover;
     }
   }

@@ -80,7 +80,8 @@ void ProgressView::Result(const TargetState& t) {
   if (mode_ != Mode::kJson) return;
   std::string json = "{\"event\":\"result\",\"target\":" + JsonString(t.label) +
                      ",\"ok\":" + (t.ok ? "true" : "false") +
-                     ",\"bytes\":" + std::to_string(t.bytes);
+                     ",\"bytes\":" + std::to_string(t.bytes) +
+                     ",\"resumed_bytes\":" + std::to_string(t.resumed_bytes);
   char seconds[32];
   std::snprintf(seconds, sizeof seconds, ",\"seconds\":%.3f", t.seconds);
   json += seconds;
@@ -104,8 +105,10 @@ size_t ProgressView::Summary(const std::vector<TargetState>& targets, double sec
   const char* clear = mode_ == Mode::kTerminal ? "\033[K" : "";  // over the progress lines
   for (const TargetState& t : targets) {
     if (t.ok) {
-      std::fprintf(stderr, "xfer: %s: verified, %s in %.1f s (%.1f MB/s)%s\n", t.label.c_str(),
-                   Megabytes(t.bytes).c_str(), t.seconds, Rate(t) / 1e6, clear);
+      std::string resumed =
+          t.resumed_bytes > 0 ? " (" + Megabytes(t.resumed_bytes) + " of it resumed)" : "";
+      std::fprintf(stderr, "xfer: %s: verified, %s%s in %.1f s (%.1f MB/s)%s\n", t.label.c_str(),
+                   Megabytes(t.bytes).c_str(), resumed.c_str(), t.seconds, Rate(t) / 1e6, clear);
     } else {
       std::fprintf(stderr, "xfer: %s: FAILED: %s%s\n", t.label.c_str(), t.error.c_str(), clear);
     }

@@ -141,6 +141,7 @@ void HandleOutput(const Plan& plan, Running* running, const std::vector<std::str
     target.bytes = json.Count("bytes");
     if (progress) target.total_bytes = json.Count("total_bytes");
     target.wire_bytes = json.Count("wire_bytes");
+    if (!progress) target.resumed_bytes = json.Count("resumed_bytes");
     target.seconds = json.Number("seconds");
   }
 }
