@@ -179,5 +179,55 @@ TEST(WireFormat, ManifestParserRefusesHugePathLengthsBeforeBuffering) {
   EXPECT_EQ(parser.Feed(encoded, &back).code(), Code::kProtocol);
 }
 
+TEST(WireFormat, HelloCarriesTheResumeFlagAndRefusesUnknownFlags) {
+  Hello hello;
+  hello.chunk_size = 1 << 20;
+  hello.top_names = {"db"};
+  hello.resume = true;
+  std::string encoded = EncodeHello(hello);
+  EXPECT_EQ(encoded.substr(6, 2), std::string("\x01\x00", 2));
+  Hello back;
+  ASSERT_TRUE(DecodeHello(encoded, &back).ok());
+  EXPECT_TRUE(back.resume);
+  encoded[6] = 2;
+  EXPECT_EQ(DecodeHello(encoded, &back).code(), Code::kProtocol);
+}
+
+TEST(WireFormat, HeldFramesAreNumberedChecksummedPayloadFrames) {
+  EXPECT_TRUE(DecodeModified([](FrameHeader* h) {
+                h->type = FrameType::kHeld;
+                h->flags = 0;
+                h->payload_len = h->raw_len = 100;
+                h->seq = 3;
+              }).ok());
+  EXPECT_EQ(DecodeModified([](FrameHeader* h) {
+              h->type = FrameType::kHeld;
+              h->flags = 0;
+              h->payload_len = h->raw_len = kMaxChunkSize + 1;
+            }).code(),
+            Code::kProtocol);
+}
+
+TEST(WireFormat, HeldRecordLayoutIsFixedAndParsesSplitAnywhere) {
+  HeldFile file{"db/t", 0x0102, 0x01, {0x11, 0x12}, {0x21, 0x22}};
+  std::string encoded;
+  AppendHeldRecord(file, &encoded);
+  std::string expected("\x04\0\0\0db/t", 8);
+  for (uint64_t v : {0x0102ull, 0x01ull, 0x11ull, 0x12ull, 0x21ull, 0x22ull}) {
+    for (int i = 0; i < 8; ++i) expected += static_cast<char>((v >> (8 * i)) & 0xff);
+  }
+  EXPECT_EQ(encoded, expected);
+  AppendHeldRecord(HeldFile{std::string(300, 'x'), 5, 5, {}, {1, 2}}, &encoded);
+  for (size_t split = 0; split <= encoded.size(); split += 5) {
+    HeldParser parser;
+    std::vector<HeldFile> back;
+    ASSERT_TRUE(parser.Feed(encoded.substr(0, split), &back).ok());
+    ASSERT_TRUE(parser.Feed(encoded.substr(split), &back).ok());
+    ASSERT_TRUE(parser.Finish().ok());
+    ASSERT_EQ(back.size(), 2u);
+    EXPECT_EQ(back[0], file);
+  }
+}
+
 }  // namespace
 }  // namespace xfer
