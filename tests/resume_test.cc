@@ -3,12 +3,14 @@
 #include <gtest/gtest.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <regex>
 
+#include "program_paths.h"
 #include "tcp_proxy.h"
 #include "temp_dir.h"
 #include "transfer_harness.h"
@@ -158,6 +160,28 @@ TEST_F(ResumeTest, AReceiverWithoutResumeRemovesWhatAnInterruptedTransferLeft) {
   Interrupt(Fault::kCut, Total() / 2, {"--no-compress"});
   auto [received, sent] = Resume({}, {"--resume"});
   EXPECT_EQ(JsonNumber(received, "resumed_bytes"), 0u) << received;
+}
+
+TEST_F(ResumeTest, PreflightCountsWhatAnInterruptedTransferLeft) {
+  if (mount("tmpfs", dst_.c_str(), "tmpfs", 0, "size=64m") != 0) {
+    GTEST_SKIP() << "cannot mount a tmpfs here (needs root)";
+  }
+  Interrupt(Fault::kCut, Total() * 3 / 4, {"--no-compress"});
+  auto preflight = [&](const std::vector<std::string>& extra) {
+    std::vector<std::string> argv = {XferRecvPath(), "--preflight", "--name", "data", "--need",
+                                     std::to_string(Total()), "--entries", "12"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    argv.push_back(dst_);
+    ChildProcess check(argv);
+    int exit_code = check.Wait();
+    return std::make_pair(exit_code, check.stderr_text());
+  };
+  auto [without, why] = preflight({});
+  EXPECT_EQ(without, 1) << "the leftover and a whole copy fit in 64 MiB?";
+  EXPECT_NE(why.find("not enough space"), std::string::npos) << why;
+  EXPECT_EQ(preflight({"--resume"}).first, 0) << preflight({"--resume"}).second;
+  Resume();
+  EXPECT_EQ(umount(dst_.c_str()), 0);
 }
 
 TEST_F(ResumeTest, NothingToResumeIsAWholeTransfer) {

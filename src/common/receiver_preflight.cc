@@ -1,6 +1,7 @@
 // CheckAdmission and Receiver::Preflight: the receiver's checks, with or without a sender.
 #include "receiver_preflight.h"
 
+#include <algorithm>
 #include <cstdint>
 
 #include "entry_path.h"
@@ -44,8 +45,14 @@ Status Receiver::Preflight(const ReceiveOptions& options, const IncomingTransfer
     StagingDir probe;
     XFER_RETURN_IF_ERROR(StagingDir::Create(options.dest_dir, incoming.names, &probe));
   }
+  // A resumed transfer needs room only for what an interrupted one did not leave.
+  uint64_t held = 0;
+  if (options.resume) {
+    XFER_RETURN_IF_ERROR(StagingDir::HeldAllocated(options.dest_dir, incoming.names, &held));
+  }
   XFER_RETURN_IF_ERROR(CheckAdmission(options.dest_dir, incoming.names, options.overwrite,
-                                      incoming.allocated_bytes, incoming.entries));
+                                      incoming.allocated_bytes - std::min(held, incoming.allocated_bytes),
+                                      incoming.entries));
   return AvailableBytes(options.dest_dir, free_bytes);
 }
 

@@ -105,7 +105,7 @@ bool DecodePath(std::string_view payload, std::string* path) {
   std::string_view view;
   r.Bytes(&view, kMaxJournalPath);
   *path = view;
-  return r.ok() && r.remaining() == 0;
+  return r.ok() && r.remaining() == 0 && !view.empty();
 }
 
 // Applies one held-file or invalidate record to *held; false when it is neither.

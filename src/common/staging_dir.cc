@@ -393,6 +393,18 @@ uint64_t VouchedBytes(const HeldFiles& held) {
   return bytes;
 }
 
+// The leftover to adopt: a directory whose journal vouches for the most bytes; null if none.
+Leftover* BestLeftover(std::vector<Leftover>* leftovers) {
+  Leftover* best = nullptr;
+  for (Leftover& leftover : *leftovers) {
+    if (leftover.is_dir &&
+        (best == nullptr || VouchedBytes(leftover.held) > VouchedBytes(best->held))) {
+      best = &leftover;
+    }
+  }
+  return best;
+}
+
 // Whether a regular file of this size can hold what the journal vouches for: at least the
 // verified prefix, and exactly the full size once complete.
 bool MayHold(const HeldFile& file, const struct stat& st) {
@@ -497,12 +509,7 @@ Status StagingDir::Adopt(const std::string& dest_dir, const std::vector<std::str
   XFER_RETURN_IF_ERROR(ResolveDestDir(dest_dir, &real));
   std::vector<Leftover> leftovers;
   XFER_RETURN_IF_ERROR(ClaimLeftovers(real, names, &leftovers));
-  Leftover* best = nullptr;
-  for (Leftover& leftover : leftovers) {
-    if (leftover.is_dir && (best == nullptr || VouchedBytes(leftover.held) > VouchedBytes(leftover.held))) {
-      best = &leftover;
-    }
-  }
+  Leftover* best = BestLeftover(&leftovers);
   for (Leftover& leftover : leftovers) {
     if (&leftover != best) XFER_RETURN_IF_ERROR(RemoveStaging(leftover.path));
   }
@@ -514,6 +521,24 @@ Status StagingDir::Adopt(const std::string& dest_dir, const std::vector<std::str
   staging.journal_ = std::move(best->journal);
   *held = std::move(best->held);
   *out = std::move(staging);
+  return Status::Ok();
+}
+
+Status StagingDir::HeldAllocated(const std::string& dest_dir,
+                                 const std::vector<std::string>& names, uint64_t* allocated) {
+  *allocated = 0;
+  std::string resolved;
+  XFER_RETURN_IF_ERROR(ResolveDestDir(dest_dir, &resolved));
+  std::vector<Leftover> leftovers;
+  XFER_RETURN_IF_ERROR(ClaimLeftovers(resolved, names, &leftovers));
+  const Leftover* best = BestLeftover(&leftovers);
+  if (best == nullptr) return Status::Ok();
+  for (const auto& [path, file] : best->held) {
+    struct stat st;
+    if (lstat(JoinPath(best->path, path).c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
+      *allocated += static_cast<uint64_t>(st.st_blocks) * 512;
+    }
+  }
   return Status::Ok();
 }
 

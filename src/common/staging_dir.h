@@ -35,10 +35,16 @@ class StagingDir {
   // Adopts what earlier transfers of exactly these names left in dest_dir: of the staging
   // directories whose journal no live receiver holds, the one whose journal vouches for the most
   // bytes; the others are removed. The adopted tree is pruned to its directories and the held
-  // files its journal vouches for (regular, distinct inodes, long enough); *held is what is kept
-  // and *held_allocated their st_blocks in bytes. With nothing to adopt, *out stays empty.
+  // files its journal vouches for (regular, distinct inodes, long enough), and its journal then
+  // vouches for exactly *held; *held_allocated is their st_blocks in bytes. Journals of other
+  // names or of live receivers are left alone. With nothing to adopt, *out stays empty.
   static Status Adopt(const std::string& dest_dir, const std::vector<std::string>& names,
                       StagingDir* out, HeldFiles* held, uint64_t* held_allocated);
+
+  // What Adopt would find, without adopting: the bytes the held files of the leftover it would
+  // adopt occupy on disk (0 without one). For a pre-flight check of a resumed transfer.
+  static Status HeldAllocated(const std::string& dest_dir, const std::vector<std::string>& names,
+                              uint64_t* allocated);
 
   // Removes what earlier transfers of exactly these names left in dest_dir (staging directories
   // whose journal no live receiver holds), for a run that starts afresh. Directories without a

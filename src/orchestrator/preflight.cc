@@ -72,6 +72,7 @@ std::vector<Question> AskTargets(const Plan& plan, Hosts* hosts, const std::stri
     const HostPath& target = plan.targets[i];
     std::vector<std::string> args{"--preflight", "--name", name};
     if (plan.overwrite) args.push_back("--overwrite");
+    if (plan.resume) args.push_back("--resume");  // what an interrupted run left is counted in
     args.insert(args.end(), extra.begin(), extra.end());
     args.insert(args.end(), {"--", target.path});
     questions[i].host_label = "target " + TargetLabel(target);
