@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "temp_dir.h"
@@ -22,6 +23,8 @@ namespace {
 using testing::ReadFile;
 using testing::TempDir;
 using testing::WriteFile;
+
+const std::vector<std::string> kNames = {"db"};
 
 bool Exists(const std::string& path) {
   struct stat st;
@@ -54,6 +57,24 @@ std::string RealPath(const std::string& path) {
   return result;
 }
 
+HeldFile Held(const std::string& path, uint64_t size, uint64_t have) {
+  return HeldFile{path, size, have, {1, 2}, {size, have}};
+}
+
+uint64_t Allocated(const std::string& path) {
+  struct stat st;
+  EXPECT_EQ(lstat(path.c_str(), &st), 0) << path;
+  return static_cast<uint64_t>(st.st_blocks) * 512;
+}
+
+// What Open says of a journal: Code::kExists while a StagingDir holds it.
+Status TryOpen(const std::string& journal_path) {
+  ResumeJournal journal;
+  std::vector<std::string> names;
+  HeldFiles held;
+  return ResumeJournal::Open(journal_path, &journal, &names, &held);
+}
+
 // Nests `depth` directories named `name` under root, with a file at the bottom. Built with *at
 // calls, because the full path may be longer than PATH_MAX.
 void MakeDeepTree(const std::string& root, int depth, const std::string& name) {
@@ -83,9 +104,35 @@ class StagingDirTest : public ::testing::Test {
   // The staging directory, created and checked.
   StagingDir MakeStaging() {
     StagingDir staging;
-    Status status = StagingDir::Create(dest_, &staging);
+    Status status = StagingDir::Create(dest_, kNames, &staging);
     EXPECT_TRUE(status.ok()) << status.message();
     return staging;
+  }
+
+  // Leaves a staging directory as an interrupted transfer of `names` would: every held file
+  // written with its `have` bytes, the journal vouching for them. Returns its path.
+  std::string Leave(const std::vector<std::string>& names, const std::vector<HeldFile>& held) {
+    StagingDir staging;
+    EXPECT_TRUE(StagingDir::Create(dest_, names, &staging).ok());
+    for (const HeldFile& file : held) {
+      for (size_t slash = file.path.find('/'); slash != std::string::npos;
+           slash = file.path.find('/', slash + 1)) {
+        mkdir((staging.path() + "/" + file.path.substr(0, slash)).c_str(), 0755);
+      }
+      WriteFile(staging.path() + "/" + file.path, std::string(file.have, 'x'));
+    }
+    Status status = staging.journal()->Record(held);
+    EXPECT_TRUE(status.ok()) << status.message();
+    staging.Keep();
+    return staging.path();
+  }
+
+  // Adopt for kNames, expected to succeed.
+  StagingDir Adopt(HeldFiles* held, uint64_t* allocated) {
+    StagingDir adopted;
+    Status status = StagingDir::Adopt(dest_, kNames, &adopted, held, allocated);
+    EXPECT_TRUE(status.ok()) << status.message();
+    return adopted;
   }
 
   TempDir tmp_;
@@ -114,7 +161,7 @@ TEST_F(StagingDirTest, CreateGivesDistinctNames) {
 TEST_F(StagingDirTest, CreateResolvesSymlinksInDest) {
   ASSERT_EQ(symlink(dest_.c_str(), tmp_.Sub("link").c_str()), 0);
   StagingDir staging;
-  ASSERT_TRUE(StagingDir::Create(tmp_.Sub("link") + "/", &staging).ok());
+  ASSERT_TRUE(StagingDir::Create(tmp_.Sub("link") + "/", kNames, &staging).ok());
   EXPECT_EQ(staging.dest_dir(), real_dest_);
   EXPECT_EQ(RealPath(staging.path()), staging.path());
   EXPECT_EQ(staging.path().front(), '/');
@@ -122,7 +169,7 @@ TEST_F(StagingDirTest, CreateResolvesSymlinksInDest) {
 
 TEST_F(StagingDirTest, CreateFailsForMissingDest) {
   StagingDir staging;
-  Status status = StagingDir::Create(tmp_.Sub("missing"), &staging);
+  Status status = StagingDir::Create(tmp_.Sub("missing"), kNames, &staging);
   EXPECT_EQ(status.code(), Code::kInvalidArgument);
   EXPECT_EQ(status.message(), "destination " + tmp_.Sub("missing") + ": No such file or directory");
   EXPECT_TRUE(staging.path().empty());
@@ -131,7 +178,7 @@ TEST_F(StagingDirTest, CreateFailsForMissingDest) {
 TEST_F(StagingDirTest, CreateFailsForFileAsDest) {
   WriteFile(tmp_.Sub("file"), "x");
   StagingDir staging;
-  Status status = StagingDir::Create(tmp_.Sub("file"), &staging);
+  Status status = StagingDir::Create(tmp_.Sub("file"), kNames, &staging);
   EXPECT_EQ(status.code(), Code::kInvalidArgument);
   EXPECT_EQ(status.message(), "destination " + tmp_.Sub("file") + " is not a directory");
   EXPECT_EQ(List(tmp_.path()), (std::vector<std::string>{"dest", "file"}));
@@ -329,6 +376,227 @@ TEST_F(StagingDirTest, CheckFreeSpaceFailsForOneExbibyte) {
   EXPECT_EQ(message.rfind("not enough space in " + dest_ + ": need 1048576.0 TiB, ", 0), 0u)
       << message;
   EXPECT_NE(message.find(" free"), std::string::npos) << message;
+}
+
+TEST_F(StagingDirTest, CreateWritesLockedJournalBesideTheDirectory) {
+  StagingDir staging = MakeStaging();
+  const std::string journal = staging.path() + ".journal";
+  std::vector<std::string> names;
+  Status status = ResumeJournal::ReadNames(journal, &names);
+  ASSERT_TRUE(status.ok()) << status.message();
+  EXPECT_EQ(names, kNames);
+  EXPECT_TRUE(staging.journal()->is_open());
+  EXPECT_EQ(TryOpen(journal).code(), Code::kExists);
+}
+
+TEST_F(StagingDirTest, RemoveDeletesTheJournalToo) {
+  StagingDir staging = MakeStaging();
+  const std::string path = staging.path();
+  staging.Remove();
+  EXPECT_FALSE(Exists(path));
+  EXPECT_FALSE(Exists(path + ".journal"));
+  EXPECT_FALSE(staging.journal()->is_open());
+}
+
+TEST_F(StagingDirTest, CommitDeletesTheJournal) {
+  StagingDir staging = MakeStaging();
+  const std::string path = staging.path();
+  ASSERT_EQ(mkdir((path + "/db").c_str(), 0755), 0);
+  ASSERT_TRUE(staging.Commit(kNames, /*overwrite=*/false).ok());
+  EXPECT_FALSE(Exists(path + ".journal"));
+  EXPECT_EQ(List(dest_), kNames);
+}
+
+TEST_F(StagingDirTest, KeepLeavesTreeAndJournalAndReleasesTheLock) {
+  std::string moved_path, assigned_path;
+  {
+    StagingDir moved_from = MakeStaging();
+    StagingDir assigned = MakeStaging();
+    moved_path = moved_from.path();
+    assigned_path = assigned.path();
+    WriteFile(moved_path + "/file", "data");
+    moved_from.Keep();
+    assigned.Keep();
+    StagingDir moved = std::move(moved_from);  // kept still, when it dies
+    assigned = StagingDir();                   // assigning over a kept one leaves it too
+  }
+  EXPECT_EQ(ReadFile(moved_path + "/file"), "data");
+  for (const std::string& path : {moved_path, assigned_path}) {
+    EXPECT_TRUE(Exists(path)) << path;
+    Status status = TryOpen(path + ".journal");
+    EXPECT_TRUE(status.ok()) << status.message();
+  }
+}
+
+TEST_F(StagingDirTest, AdoptTakesTheLeftoverVouchingForMostBytes) {
+  std::vector<std::string> smaller;
+  for (int i = 0; i < 3; ++i) smaller.push_back(Leave(kNames, {Held("db/a", 100, 100)}));
+  const HeldFile a = Held("db/a", 100, 60), b = Held("db/b", 50, 50);
+  const std::string larger = Leave(kNames, {a, b});
+  const std::string foreign = Leave({"other"}, {Held("other/a", 1000, 1000)});
+  StagingDir live = MakeStaging();  // vouches for the most, but its receiver is alive
+  WriteFile(live.path() + "/big", std::string(5000, 'x'));
+  ASSERT_TRUE(live.journal()->Record({Held("big", 5000, 5000)}).ok());
+
+  HeldFiles held;
+  uint64_t allocated = 0;
+  StagingDir adopted = Adopt(&held, &allocated);
+  EXPECT_EQ(adopted.path(), larger);
+  EXPECT_EQ(adopted.dest_dir(), real_dest_);
+  EXPECT_EQ(held, (HeldFiles{{a.path, a}, {b.path, b}}));
+  EXPECT_EQ(TryOpen(larger + ".journal").code(), Code::kExists);  // adopted: locked by us now
+  for (const std::string& gone : smaller) {
+    EXPECT_FALSE(Exists(gone)) << gone;
+    EXPECT_FALSE(Exists(gone + ".journal")) << gone;
+  }
+  for (const std::string& left : {foreign, live.path()}) {
+    EXPECT_TRUE(Exists(left)) << left;
+    EXPECT_TRUE(Exists(left + ".journal")) << left;
+  }
+}
+
+TEST_F(StagingDirTest, AdoptWithNothingToAdoptLeavesOutEmpty) {
+  ASSERT_EQ(mkdir((dest_ + "/.xfer-staging-0123456789abcdef").c_str(), 0700), 0);  // no journal
+  Leave({"other"}, {});
+  HeldFiles held = {{"stale", Held("stale", 1, 1)}};
+  uint64_t allocated = 7;
+  StagingDir adopted = Adopt(&held, &allocated);
+  EXPECT_TRUE(adopted.path().empty());
+  EXPECT_TRUE(held.empty());
+  EXPECT_EQ(allocated, 0u);
+  EXPECT_EQ(List(dest_).size(), 3u);
+}
+
+TEST_F(StagingDirTest, AdoptRemovesJournalWhoseDirectoryIsMissing) {
+  const std::string journal = real_dest_ + "/.xfer-staging-0123456789abcdef.journal";
+  {
+    ResumeJournal created;
+    ASSERT_TRUE(ResumeJournal::Create(journal, kNames, &created).ok());
+  }
+  HeldFiles held;
+  uint64_t allocated = 0;
+  EXPECT_TRUE(Adopt(&held, &allocated).path().empty());
+  EXPECT_TRUE(List(dest_).empty());
+}
+
+// Only directories and held files whose size fits the journal stay; the journal afterwards
+// vouches for exactly those.
+TEST_F(StagingDirTest, AdoptPrunesToDirectoriesAndHeldFiles) {
+  const HeldFile complete = Held("db/complete", 5, 5);
+  const HeldFile partial = Held("db/sub/partial", 100, 10);
+  const std::string path =
+      Leave(kNames, {complete, partial, Held("db/short", 100, 10), Held("db/grown", 5, 5),
+                     Held("db/link", 3, 3), Held("db/missing", 4, 4)});
+  WriteFile(path + "/db/sub/partial", std::string(20, 'p'));  // written past the verified prefix
+  WriteFile(path + "/db/short", "12345");
+  WriteFile(path + "/db/grown", "123456");
+  ASSERT_EQ(unlink((path + "/db/link").c_str()), 0);
+  ASSERT_EQ(symlink("complete", (path + "/db/link").c_str()), 0);
+  ASSERT_EQ(unlink((path + "/db/missing").c_str()), 0);
+  WriteFile(path + "/db/unvouched", "x");
+  ASSERT_EQ(mkfifo((path + "/db/fifo").c_str(), 0600), 0);
+  ASSERT_EQ(symlink("/", (path + "/db/root-link").c_str()), 0);
+  ASSERT_EQ(link((path + "/db/complete").c_str(), (path + "/db/second-name").c_str()), 0);
+  ASSERT_EQ(mkdir((path + "/db/empty").c_str(), 0755), 0);
+
+  HeldFiles held;
+  uint64_t allocated = 0;
+  StagingDir adopted = Adopt(&held, &allocated);
+  ASSERT_EQ(adopted.path(), path);
+  EXPECT_EQ(held, (HeldFiles{{complete.path, complete}, {partial.path, partial}}));
+  EXPECT_EQ(List(path), kNames);
+  EXPECT_EQ(List(path + "/db"), (std::vector<std::string>{"complete", "empty", "sub"}));
+  EXPECT_EQ(List(path + "/db/sub"), (std::vector<std::string>{"partial"}));
+  EXPECT_GT(allocated, 0u);
+  EXPECT_EQ(allocated, Allocated(path + "/db/complete") + Allocated(path + "/db/sub/partial"));
+
+  adopted.Keep();
+  adopted = StagingDir();
+  ResumeJournal journal;
+  std::vector<std::string> names;
+  HeldFiles vouched;
+  ASSERT_TRUE(ResumeJournal::Open(path + ".journal", &journal, &names, &vouched).ok());
+  EXPECT_EQ(vouched, held);
+}
+
+TEST_F(StagingDirTest, AdoptKeepsOneNameOfAnInodeHeldUnderTwo) {
+  const std::string path = Leave(kNames, {Held("db/a", 4, 4), Held("db/b", 4, 4)});
+  ASSERT_EQ(unlink((path + "/db/b").c_str()), 0);
+  ASSERT_EQ(link((path + "/db/a").c_str(), (path + "/db/b").c_str()), 0);
+  HeldFiles held;
+  uint64_t allocated = 0;
+  StagingDir adopted = Adopt(&held, &allocated);
+  ASSERT_EQ(held.size(), 1u);
+  EXPECT_EQ(List(path + "/db"), (std::vector<std::string>{held.begin()->first.substr(3)}));
+}
+
+TEST_F(StagingDirTest, AdoptPruningDoesNotFollowSymlinks) {
+  const std::string outside = tmp_.Sub("outside");
+  ASSERT_EQ(mkdir(outside.c_str(), 0755), 0);
+  WriteFile(outside + "/keep", "precious");  // the held size: it would pass if followed
+  const std::string path = Leave(kNames, {Held("db/out/keep", 8, 8)});
+  ASSERT_TRUE(RemoveTree(path + "/db/out").ok());
+  ASSERT_EQ(symlink(outside.c_str(), (path + "/db/out").c_str()), 0);
+  HeldFiles held;
+  uint64_t allocated = 0;
+  StagingDir adopted = Adopt(&held, &allocated);
+  EXPECT_TRUE(held.empty());
+  EXPECT_TRUE(List(path + "/db").empty());
+  EXPECT_EQ(ReadFile(outside + "/keep"), "precious");
+}
+
+TEST_F(StagingDirTest, RemoveStaleRemovesUnlockedLeftoversOfTheseNamesOnly) {
+  const std::string first = Leave(kNames, {Held("db/a", 3, 3)});
+  const std::string second = Leave(kNames, {});
+  const std::string foreign = Leave({"other"}, {});
+  StagingDir live = MakeStaging();
+  const std::string older = real_dest_ + "/.xfer-staging-0123456789abcdef";  // no journal
+  ASSERT_EQ(mkdir(older.c_str(), 0700), 0);
+  size_t removed = 0;
+  Status status = StagingDir::RemoveStale(dest_, kNames, &removed);
+  ASSERT_TRUE(status.ok()) << status.message();
+  EXPECT_EQ(removed, 2u);
+  for (const std::string& gone : {first, second}) {
+    EXPECT_FALSE(Exists(gone)) << gone;
+    EXPECT_FALSE(Exists(gone + ".journal")) << gone;
+  }
+  for (const std::string& left : {foreign, live.path()}) {
+    EXPECT_TRUE(Exists(left)) << left;
+    EXPECT_TRUE(Exists(left + ".journal")) << left;
+  }
+  EXPECT_TRUE(Exists(older));
+}
+
+TEST_F(StagingDirTest, PruneExceptKeepsWantedPathsOnly) {
+  StagingDir staging = MakeStaging();
+  const std::string& path = staging.path();
+  for (const char* dir : {"/db", "/db/sub", "/db/unwanted", "/db/unwanted/below", "/other"}) {
+    ASSERT_EQ(mkdir((path + dir).c_str(), 0755), 0) << dir;
+  }
+  for (const char* file : {"/db/keep", "/db/drop", "/db/sub/drop", "/db/unwanted/below/f"}) {
+    WriteFile(path + file, "x");
+  }
+  ASSERT_EQ(symlink("keep", (path + "/db/link").c_str()), 0);
+  Status status = staging.PruneExcept({"db", "db/keep", "db/sub", "db/link"});
+  ASSERT_TRUE(status.ok()) << status.message();
+  EXPECT_EQ(List(path), kNames);
+  EXPECT_EQ(List(path + "/db"), (std::vector<std::string>{"keep", "link", "sub"}));
+  EXPECT_TRUE(List(path + "/db/sub").empty());
+}
+
+TEST_F(StagingDirTest, PruneExceptWalksTreesDeeperThanPathMax) {
+  StagingDir staging = MakeStaging();
+  const std::string name(100, 'd');
+  MakeDeepTree(staging.path(), 50, name);  // > 5,000 characters
+  std::unordered_set<std::string> wanted;
+  std::string rel = name;
+  for (int depth = 1; depth <= 10; ++depth, rel += "/" + name) wanted.insert(rel);
+  Status status = staging.PruneExcept(wanted);
+  ASSERT_TRUE(status.ok()) << status.message();
+  std::string tenth = staging.path();
+  for (int depth = 1; depth <= 10; ++depth) tenth += "/" + name;
+  EXPECT_TRUE(Exists(tenth));
+  EXPECT_TRUE(List(tenth).empty());
 }
 
 TEST(FormatBytesTest, PicksUnitAndOneDecimal) {

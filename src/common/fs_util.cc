@@ -16,15 +16,20 @@ void UniqueFd::reset(int fd) {
   fd_ = fd;
 }
 
+std::string JoinPath(const std::string& dir, const std::string& name) {
+  if (!dir.empty() && dir.back() == '/') return dir + name;
+  return dir + "/" + name;
+}
+
 Status ListNames(int dir_fd, std::vector<std::string>* names) {
   // fdopendir takes its own descriptor, so that dir_fd stays the caller's.
   int dup_fd = fcntl(dir_fd, F_DUPFD_CLOEXEC, 0);
-  if (dup_fd < 0) return Status::FromErrno(errno, "reading a directory");
+  if (dup_fd < 0) return Status::FromErrno(errno, "readdir");
   std::unique_ptr<DIR, int (*)(DIR*)> dir(fdopendir(dup_fd), closedir);
   if (!dir) {
     int err = errno;
     close(dup_fd);
-    return Status::FromErrno(err, "reading a directory");
+    return Status::FromErrno(err, "readdir");
   }
   for (;;) {
     errno = 0;
@@ -33,7 +38,7 @@ Status ListNames(int dir_fd, std::vector<std::string>* names) {
     std::string name = entry->d_name;
     if (name != "." && name != "..") names->push_back(std::move(name));
   }
-  if (errno != 0) return Status::FromErrno(errno, "reading a directory");
+  if (errno != 0) return Status::FromErrno(errno, "readdir");
   return Status::Ok();
 }
 

@@ -36,8 +36,12 @@ class UniqueFd {
   int fd_ = -1;
 };
 
+// dir + "/" + name, without doubling a trailing slash of dir.
+std::string JoinPath(const std::string& dir, const std::string& name);
+
 // The names in the directory open as dir_fd ("." and ".." left out), read to the end before the
-// caller changes anything in it. dir_fd stays open and ours.
+// caller changes anything in it. dir_fd stays open and ours. Errors name only the call: the
+// caller adds which directory.
 Status ListNames(int dir_fd, std::vector<std::string>* names);
 
 // 2 * bytes lowercase hex digits from getrandom(): unpredictable names for hidden directories.

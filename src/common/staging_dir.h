@@ -14,6 +14,7 @@
 
 #include "held_file.h"
 #include "resume_journal.h"
+#include "tree_prune.h"
 #include "xfer/status.h"
 
 namespace xfer {
@@ -102,7 +103,5 @@ Status CheckFreeSpace(const std::string& dest_dir, uint64_t needed_bytes);
 // "12.3 GiB", "512 B": sizes for people.
 std::string FormatBytes(uint64_t bytes);
 
-// Removes a tree without following symlinks; paths of any length. Missing is not an error.
-Status RemoveTree(const std::string& path);
 
 }  // namespace xfer

@@ -1,0 +1,29 @@
+// Removing trees without following symlinks, at any depth: RemoveTree takes a tree away,
+// PruneTree removes what a judge picks from below a directory that stays.
+//
+// Whatever the depth, a walk holds at most three descriptors, keeps names rather than
+// descriptors for the way back up, and checks it climbs back to where it came from; it never
+// enters another filesystem mounted inside the tree (it refuses instead).
+#pragma once
+
+#include <sys/stat.h>
+
+#include <functional>
+#include <string>
+
+#include "xfer/status.h"
+
+namespace xfer {
+
+// What becomes of an entry met by a pruning walk. A kept directory is descended into.
+enum class Fate { kKeep, kRemove };
+// Decides an entry's fate from its path below the walk's root ("db/sub/file") and its lstat.
+using Judge = std::function<Fate(const std::string& rel, const struct stat& st)>;
+
+// Removes what judge says below the directory at path, which stays.
+Status PruneTree(const std::string& path, const Judge& judge);
+
+// Removes a tree without following symlinks; paths of any length. Missing is not an error.
+Status RemoveTree(const std::string& path);
+
+}  // namespace xfer
