@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <optional>
 #include <set>
 #include <utility>
 
@@ -22,6 +23,7 @@
 #include "archive_source_data.h"
 #include "archive_source_walk.h"
 #include "entry_path.h"
+#include "held_verifier.h"
 #include "fs_util.h"
 
 namespace xfer {
@@ -46,7 +48,9 @@ class SourceArchiver {
  public:
   SourceArchiver(const CancelToken* cancel, const HeldFiles* held, Manifest* manifest,
                  ArchiveCounters* counters)
-      : cancel_(cancel), held_(held), manifest_(manifest), counters_(counters), buffer_(kReadSize) {}
+      : cancel_(cancel), held_(held), manifest_(manifest), counters_(counters), buffer_(kReadSize) {
+    if (held_ != nullptr && manifest_ != nullptr) verifier_.emplace(cancel);
+  }
 
   Status Open(ByteSink* sink) {
     XFER_RETURN_IF_ERROR(writer_.Open(sink));
@@ -106,10 +110,21 @@ class SourceArchiver {
       return Status(Code::kIoError, "archiving: the hardlink resolver held back '" +
                                         EscapeForMessage(archive_entry_pathname(held)) + "'");
     }
-    return writer_.Close();
+    XFER_RETURN_IF_ERROR(writer_.Close());
+    return FillHeldDigests();
   }
 
  private:
+  // The manifest records of files the receiver holds whole get their digests, taken beside the
+  // stream (held_verifier.h).
+  Status FillHeldDigests() {
+    if (!verifier_) return Status::Ok();
+    std::vector<std::pair<size_t, Digest128>> digests;
+    XFER_RETURN_IF_ERROR(verifier_->Finish(&digests));
+    for (const auto& [index, digest] : digests) (*manifest_)[index].digest = digest;
+    return Status::Ok();
+  }
+
   // Adds xattrs, ACLs and (for regular files) the sparse map, read through fd.
   Status AddDiskMetadata(struct archive_entry* entry, int fd, const struct stat& st,
                          const std::string& shown) {
@@ -194,15 +209,21 @@ class SourceArchiver {
     record.size = static_cast<uint64_t>(archive_entry_size(entry));
     XFER_RETURN_IF_ERROR(CopyFileContent(context, fd.get(), entry, shown, start, &record.digest));
     XFER_RETURN_IF_ERROR(writer_.FinishEntry(shown));
+    if (verifier_ && start > 0 && static_cast<uint64_t>(start) == record.size) {
+      verifier_->Add(std::move(fd), record.size, manifest_->size(), shown);
+    }
     if (manifest_ != nullptr) manifest_->push_back(std::move(record));
     CountEntry();
     return Status::Ok();
   }
 
-  // Sets *start to what the receiver holds of this file and need not be sent: the held length
-  // when the file's metadata and its first `have` bytes are what the receiver holds, else 0.
-  // Reading that part here is what makes the resumed copy as strictly verified as a whole one:
-  // the manifest's digest of the file covers it (the hasher goes on from it).
+  // Sets *start to what the receiver holds of this file and need not be sent, else 0: the held
+  // length when the file's metadata (size and mtime to the nanosecond included) is what the
+  // receiver holds and, for a held prefix, its bytes too. Reading the held part is what makes the
+  // resumed copy as strictly verified as a whole one: the manifest's digest of the file covers
+  // it. For a prefix the hasher goes on from it here; a file held whole is digested by verifier_
+  // beside the stream, and if it changed without its metadata showing it, the receiver's check of
+  // the manifest fails the transfer and the next resume sends it whole.
   Status ClaimHeld(const std::string& path, struct archive_entry* entry, int fd,
                    const FileCopyContext& context, const std::string& shown, int64_t* start) {
     *start = 0;
@@ -214,8 +235,10 @@ class SourceArchiver {
         held.have == 0 || MetadataDigest(entry) != held.meta) {
       return Status::Ok();
     }
-    XFER_RETURN_IF_ERROR(HashPrefix(context, fd, static_cast<int64_t>(held.have), shown));
-    if (context.hasher->Finish() != held.content) return Status::Ok();  // changed: send it all
+    if (held.have < held.size) {
+      XFER_RETURN_IF_ERROR(HashPrefix(context, fd, static_cast<int64_t>(held.have), shown));
+      if (context.hasher->Finish() != held.content) return Status::Ok();  // changed: send it all
+    }
     std::string have = std::to_string(held.have);
     archive_entry_xattr_add_entry(entry, kResumeXattr.data(), have.data(), have.size());
     ClipSparseMap(entry, static_cast<int64_t>(held.have));
@@ -240,6 +263,7 @@ class SourceArchiver {
   LinkResolverPtr resolver_;
   Xxh128Hasher hasher_;
   std::vector<char> buffer_;
+  std::optional<HeldVerifier> verifier_;  // with held_
 };
 
 }  // namespace

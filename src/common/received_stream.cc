@@ -156,6 +156,7 @@ Status ReceivedStream::VerifyEnd(const Manifest& written) {
         // Past the files written, only the count is reported (below).
         if (mismatch.ok() && listed < written.size()) {
           mismatch = CompareRecord(listed, record, written[listed]);
+          if (!mismatch.ok()) mismatched_path_ = written[listed].path;
         }
         ++listed;
       }

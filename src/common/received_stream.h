@@ -52,6 +52,8 @@ class ReceivedStream : public ByteSource {
 
   uint64_t stream_bytes() const { return stream_bytes_; }
   Digest128 digest() const { return digest_.Finish(); }
+  // After VerifyEnd() failed because a file's digest differs from the sender's: its path.
+  const std::string& mismatched_path() const { return mismatched_path_; }
   // The TRAILER payload as received, once VerifyEnd() succeeded.
   const std::string& trailer_payload() const { return trailer_payload_; }
 
@@ -72,6 +74,7 @@ class ReceivedStream : public ByteSource {
   uint64_t stream_bytes_ = 0;
   StreamDigest digest_;
   std::string trailer_payload_;
+  std::string mismatched_path_;
 };
 
 }  // namespace xfer

@@ -201,6 +201,19 @@ class ReceiveSession {
                                 options_.cancel);
   }
 
+  // A file whose digest differs from the sender's must not be offered again: held from an
+  // interrupted transfer, it changed at the source without its metadata showing it, and the next
+  // resume sends it whole.
+  Status ForgetMismatched(const std::string& path, const Status& mismatch) {
+    if (!recorder_) return mismatch;
+    Status forgotten = recorder_->Replacing(path);
+    if (!forgotten.ok()) return forgotten;
+    if (held_.count(path) == 0) return mismatch;
+    return Status(mismatch.code(), mismatch.message() +
+                                       " (held from the interrupted transfer, it changed at the "
+                                       "source since; the next --resume sends it whole)");
+  }
+
   // A failed transfer with resume keeps its staging directory and journal, recording first what
   // was written since the last checkpoint.
   void KeepForResume() {
@@ -264,6 +277,7 @@ class ReceiveSession {
     Manifest written;
     Status status = ExtractArchive(&stream, extract, options_.cancel, &written, &counters);
     if (status.ok()) status = stream.VerifyEnd(written);
+    if (!stream.mismatched_path().empty()) status = ForgetMismatched(stream.mismatched_path(), status);
     if (!status.ok()) {
       stop_network.Cancel();
       workers.Abort();
