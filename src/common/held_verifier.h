@@ -24,7 +24,7 @@ namespace xfer {
 class HeldVerifier {
  public:
   // Files waiting at most; each holds a descriptor.
-  static constexpr size_t kQueued = 64;
+  static constexpr size_t kQueued = 256;
 
   explicit HeldVerifier(const CancelToken* cancel);
   // Stops without waiting for the queued files.
