@@ -44,6 +44,9 @@ else
   export TSAN_OPTIONS="$common:halt_on_error=1:exitcode=86:second_deadlock_stack=1:suppressions=$suppressions/tsan.supp"
 fi
 
+# The fault-injection suite (tests/faults) injects 50 faults of each kind in the normal run;
+# instrumented, 10 of each keep this run short.
+export XFER_FAULT_POINTS=${XFER_FAULT_POINTS:-10}
 echo "== $mode sanitizer: running the test suite from $build_dir"
 status=0
 ctest --test-dir "$build_dir" --output-on-failure -j2 --timeout 600 || status=$?

@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 
 namespace xfer::testing {
@@ -16,8 +17,16 @@ namespace {
 // Every wait is bounded: a test that stalls fails instead of hanging.
 constexpr int kPollMs = 60000;
 
-int ConnectLoopback(uint16_t port) {
+// Small buffers must be set before listen() or connect(): the TCP window scale is fixed then.
+void SetBuffers(int fd, int bytes) {
+  if (bytes <= 0) return;
+  setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof bytes);
+  setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof bytes);
+}
+
+int ConnectLoopback(uint16_t port, int buffer_bytes) {
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  SetBuffers(fd, buffer_bytes);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(port);
@@ -39,12 +48,25 @@ bool WriteAll(int fd, const uint8_t* data, size_t len) {
   return true;
 }
 
+TcpProxy::Hooks HooksFromTamper(TcpProxy::Tamper tamper) {
+  TcpProxy::Hooks hooks;
+  hooks.upstream = [tamper = std::move(tamper)](uint64_t offset, uint8_t* data, size_t len) {
+    if (tamper(offset, data, len)) return TcpProxy::Decision{};
+    return TcpProxy::Decision{0, TcpProxy::Decision::Then::kCut};
+  };
+  return hooks;
+}
+
 }  // namespace
 
 TcpProxy::TcpProxy(uint16_t target_port, Tamper tamper)
-    : target_port_(target_port), tamper_(std::move(tamper)) {
+    : TcpProxy(target_port, HooksFromTamper(std::move(tamper))) {}
+
+TcpProxy::TcpProxy(uint16_t target_port, Hooks hooks)
+    : target_port_(target_port), hooks_(std::move(hooks)) {
   listener_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   stop_fd_ = eventfd(0, EFD_CLOEXEC);
+  SetBuffers(listener_, hooks_.socket_buffer_bytes);  // accepted sockets inherit them
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -78,13 +100,15 @@ void TcpProxy::AcceptLoop() {
 }
 
 void TcpProxy::Serve(int client) {
-  int server = ConnectLoopback(target_port_);
+  using Then = Decision::Then;
+  int server = ConnectLoopback(target_port_, hooks_.socket_buffer_bytes);
   uint64_t upstream_offset = 0;
   uint8_t buf[65536];
   bool client_open = true;
-  while (server >= 0) {
-    pollfd fds[3] = {{client_open ? client : -1, POLLIN, 0}, {server, POLLIN, 0},
-                     {stop_fd_, POLLIN, 0}};
+  Then ending = Then::kContinue;
+  while (server >= 0 && ending == Then::kContinue) {
+    pollfd fds[3] = {
+        {client_open ? client : -1, POLLIN, 0}, {server, POLLIN, 0}, {stop_fd_, POLLIN, 0}};
     if (poll(fds, 3, kPollMs) <= 0 || fds[2].revents) break;
     if (fds[0].revents) {
       ssize_t n = recv(client, buf, sizeof buf, 0);
@@ -92,19 +116,52 @@ void TcpProxy::Serve(int client) {
         shutdown(server, SHUT_WR);  // pass the half-close on; the answer may still come back
         client_open = false;
       } else {
-        if (!tamper_(upstream_offset, buf, static_cast<size_t>(n))) break;
-        upstream_offset += static_cast<uint64_t>(n);
-        if (!WriteAll(server, buf, static_cast<size_t>(n))) break;
+        // The piece may be split: each part is offered to the interceptor at its own offset.
+        size_t size = static_cast<size_t>(n);
+        size_t done = 0;
+        while (done < size && ending == Then::kContinue) {
+          Decision d = hooks_.upstream ? hooks_.upstream(upstream_offset, buf + done, size - done)
+                                       : Decision{};
+          // Forwarding nothing and going on would offer the same bytes forever: forward all.
+          size_t len = std::min(d.forward, size - done);
+          if (len == 0 && d.then == Then::kContinue) len = size - done;
+          if (len > 0 && !WriteAll(server, buf + done, len)) {
+            ending = Then::kCut;
+            break;
+          }
+          upstream_offset += len;
+          done += len;
+          ending = d.then;
+        }
       }
     }
-    if (fds[1].revents) {
+    if (ending == Then::kContinue && fds[1].revents) {
       ssize_t n = recv(server, buf, sizeof buf, 0);
+      if (n > 0 && hooks_.on_reply) hooks_.on_reply(upstream_offset, static_cast<size_t>(n));
       if (n <= 0 || !WriteAll(client, buf, static_cast<size_t>(n))) break;
     }
   }
+  if (ending == Then::kEndStream && server >= 0) DrainUntilClosed(client, server);
   // Closing both ends is what a cut cable looks like to a process that still waits.
   if (server >= 0) close(server);
   close(client);
+}
+
+void TcpProxy::DrainUntilClosed(int client, int server) {
+  shutdown(server, SHUT_WR);
+  shutdown(client, SHUT_WR);
+  // Reading on until each peer closes: closing a socket with unread data would send a reset.
+  bool open[2] = {true, true};
+  uint8_t buf[65536];
+  while (open[0] || open[1]) {
+    pollfd fds[3] = {{open[0] ? client : -1, POLLIN, 0},
+                     {open[1] ? server : -1, POLLIN, 0},
+                     {stop_fd_, POLLIN, 0}};
+    if (poll(fds, 3, kPollMs) <= 0 || fds[2].revents) return;
+    for (int i = 0; i < 2; ++i) {
+      if (fds[i].revents && recv(fds[i].fd, buf, sizeof buf, 0) <= 0) open[i] = false;
+    }
+  }
 }
 
 }  // namespace xfer::testing

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <thread>
@@ -17,7 +18,32 @@ class TcpProxy {
   // cut the connection (both directions) instead of forwarding.
   using Tamper = std::function<bool(uint64_t offset, uint8_t* data, size_t len)>;
 
+  // What to do with a client-to-server piece, for faults placed at an exact byte: pass the first
+  // `forward` bytes on (all of them by default), then
+  //   kContinue:  offer the rest of the piece, if any, in a new call (at offset + forward);
+  //   kCut:       close both sockets at once (a pulled cable: the peers may see a reset);
+  //   kEndStream: end both directions cleanly (shutdown(SHUT_WR): an orderly FIN, never a
+  //               reset), then read and drop whatever either peer still sends until it closes.
+  struct Decision {
+    enum class Then { kContinue, kCut, kEndStream };
+    size_t forward = SIZE_MAX;
+    Then then = Then::kContinue;
+  };
+  using Interceptor = std::function<Decision(uint64_t offset, uint8_t* data, size_t len)>;
+
+  struct Hooks {
+    Interceptor upstream;  // empty: forward everything
+    // Called before each server-to-client piece is forwarded, with the count of client-to-server
+    // bytes forwarded so far: where in the client's stream each answer of the server came.
+    std::function<void(uint64_t upstream_offset, size_t len)> on_reply;
+    // SO_RCVBUF and SO_SNDBUF of the proxy's sockets; 0 keeps the kernel's autotuning. Small
+    // buffers keep a fast client from parking most of its stream inside the proxy's kernel
+    // buffers, so that "the client reached byte R" means about R, not R plus megabytes.
+    int socket_buffer_bytes = 0;
+  };
+
   TcpProxy(uint16_t target_port, Tamper tamper);
+  TcpProxy(uint16_t target_port, Hooks hooks);
   ~TcpProxy();
   TcpProxy(const TcpProxy&) = delete;
   TcpProxy& operator=(const TcpProxy&) = delete;
@@ -27,9 +53,11 @@ class TcpProxy {
  private:
   void AcceptLoop();
   void Serve(int client);
+  // After kEndStream: drops what either peer still sends until both closed (or the proxy stops).
+  void DrainUntilClosed(int client, int server);
 
   uint16_t target_port_;
-  Tamper tamper_;
+  Hooks hooks_;
   int listener_ = -1;
   int stop_fd_ = -1;  // eventfd that ends every loop
   uint16_t port_ = 0;
