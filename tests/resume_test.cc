@@ -201,6 +201,30 @@ TEST_F(ResumeTest, PreflightCountsWhatAnInterruptedTransferLeft) {
   EXPECT_EQ(umount(dst_.c_str()), 0);
 }
 
+TEST_F(ResumeTest, AHeldPrefixIsCountedAgainBecauseItIsCopied) {
+  ASSERT_EQ(system(("rm -r " + src_ + "/data/sub " + src_ + "/data/small.txt " + src_ +
+                    "/data/link").c_str()),
+            0);
+  if (mount("tmpfs", dst_.c_str(), "tmpfs", 0, "size=40m") != 0) {
+    GTEST_SKIP() << "cannot mount a tmpfs here (needs root)";
+  }
+  Interrupt(Fault::kCut, 12 * kMiB, {"--no-compress"});
+  // The held prefix (some MiB of big.bin) is copied into a new file before the old one goes:
+  // 24 MiB more are needed, not 24 less the prefix. Fill the disk so only that much is left.
+  WriteRandomFile(dst_ + "/filler", 40 * kMiB - 24 * kMiB - kMiB, 5);
+  std::string ticket;
+  auto receiver = StartReceiver(dst_, {"--resume"}, &ticket);
+  auto sender = StartSender(ticket, {src_ + "/data"}, {"--resume"});
+  EXPECT_EQ(sender->Wait(), 1);
+  EXPECT_EQ(receiver->Wait(), 1);
+  EXPECT_NE(receiver->stderr_text().find("not enough space in"), std::string::npos)
+      << receiver->stderr_text();
+  ASSERT_EQ(unlink((dst_ + "/filler").c_str()), 0);
+  auto [received, sent] = Resume();
+  EXPECT_GT(JsonNumber(received, "resumed_bytes"), 0u) << received;
+  EXPECT_EQ(umount(dst_.c_str()), 0);
+}
+
 TEST_F(ResumeTest, NothingToResumeIsAWholeTransfer) {
   auto [received, sent] = Resume();
   EXPECT_EQ(JsonNumber(received, "resumed_bytes"), 0u) << received;

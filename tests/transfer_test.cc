@@ -330,7 +330,14 @@ TEST_F(TransferTest, FlippedByteUnderTlsIsCaughtByRecordAuthentication) {
                                  });
   EXPECT_EQ(run.receiver_exit, 1);
   EXPECT_EQ(run.sender_exit, 1);
-  EXPECT_NE(run.receiver->stderr_text().find("xfer-recv: error: "), std::string::npos);
+  EXPECT_NE(run.receiver->stderr_text().find("xfer-recv: error: receiving from 127.0.0.1:"),
+            std::string::npos)
+      << run.receiver->stderr_text();
+  EXPECT_NE(run.receiver->stderr_text().find(
+                ": a TLS record failed authentication (decryption failed or bad record mac): "
+                "the data was corrupted or altered in transit"),
+            std::string::npos)
+      << run.receiver->stderr_text();
   ExpectDestinationUntouched(before);
 }
 

@@ -167,10 +167,13 @@ class ReceiveSession {
                                  " staging directories left by interrupted transfers");
       }
     }
-    // What the adopted staging directory holds is on the disk already.
-    XFER_RETURN_IF_ERROR(CheckAdmission(options_.dest_dir, names, options_.overwrite,
-                                        hello.allocated_bytes - std::min(held_allocated,
-                                                                         hello.allocated_bytes),
+    // What the adopted staging directory holds is on the disk already, except that a held
+    // prefix is copied into a new file before the old one goes: that needs its room again.
+    uint64_t copied = 0;
+    for (const auto& [path, file] : held_) copied += file.have < file.size ? file.have : 0;
+    uint64_t need = hello.allocated_bytes - std::min(held_allocated, hello.allocated_bytes);
+    need = std::min(need + copied, hello.allocated_bytes);
+    XFER_RETURN_IF_ERROR(CheckAdmission(options_.dest_dir, names, options_.overwrite, need,
                                         hello.entries));
     if (staging_.path().empty()) {
       XFER_RETURN_IF_ERROR(StagingDir::Create(options_.dest_dir, names, &staging_));
@@ -316,6 +319,7 @@ class ReceiveSession {
       Status status = ReadFrame(channel_.get(), &frame.header, &frame.payload,
                                 Deadline::After(options_.idle_timeout), stop);
       if (status.code() == Code::kCancelled) return status;
+      if (status.code() == Code::kCorrupt) return status;  // it came, damaged: not lost
       if (!status.ok()) {
         return Status(status.code(),
                       "connection from sender lost mid-transfer: " + status.message());

@@ -334,7 +334,11 @@ Status ResumeJournal::Append(const std::string& bytes) {
   if (n < 0) {
     status = Status::FromErrno(errno, "writing " + path_);
   } else if (static_cast<size_t>(n) != bytes.size()) {
-    status = Status(Code::kIoError, "writing " + path_ + ": short write");
+    // Short: the disk filled up, most likely. Writing the rest says why (ENOSPC, EDQUOT); the
+    // record stays torn either way.
+    ssize_t rest = write(fd_.get(), bytes.data() + n, bytes.size() - static_cast<size_t>(n));
+    status = rest < 0 ? Status::FromErrno(errno, "writing " + path_)
+                      : Status(Code::kIoError, "writing " + path_ + ": short write");
   } else if (fdatasync(fd_.get()) != 0) {
     status = Status::FromErrno(errno, "syncing " + path_);
   }

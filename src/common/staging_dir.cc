@@ -319,6 +319,7 @@ Status StagingDir::HeldAllocated(const std::string& dest_dir,
   const Leftover* best = BestLeftover(&leftovers);
   if (best == nullptr) return Status::Ok();
   for (const auto& [path, file] : best->held) {
+    if (file.have < file.size) continue;  // a held prefix is copied: it needs its room again
     struct stat st;
     if (lstat(JoinPath(best->path, path).c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
       *allocated += static_cast<uint64_t>(st.st_blocks) * 512;

@@ -42,8 +42,9 @@ class StagingDir {
   static Status Adopt(const std::string& dest_dir, const std::vector<std::string>& names,
                       StagingDir* out, HeldFiles* held, uint64_t* held_allocated);
 
-  // What Adopt would find, without adopting: the bytes the held files of the leftover it would
-  // adopt occupy on disk (0 without one). For a pre-flight check of a resumed transfer.
+  // What Adopt would find, without adopting: the bytes the files held whole by the leftover it
+  // would adopt occupy on disk (0 without one; a held prefix is copied into a new file, so it
+  // saves no room). For a pre-flight check of a resumed transfer.
   static Status HeldAllocated(const std::string& dest_dir, const std::vector<std::string>& names,
                               uint64_t* allocated);
 

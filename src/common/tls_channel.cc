@@ -378,6 +378,11 @@ class TlsChannel : public Channel {
       if (hung_up)
         return Status(Code::kNetwork, where + ": connection closed without close_notify");
       // A record that fails authentication was damaged or forged on the way.
+      if (auth) {
+        return Status(Code::kCorrupt, where + ": a TLS record failed authentication (" +
+                                          (text != nullptr ? text : "bad record") +
+                                          "): the data was corrupted or altered in transit");
+      }
       return Status(Code::kProtocol, where + ": " + tls_error);
     }
     failed_ = true;

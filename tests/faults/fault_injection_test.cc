@@ -117,7 +117,7 @@ constexpr KindInfo kFillDisk{
 std::string ReceiverSays(const KindInfo& info, const StreamConfig& config) {
   if (info.kind != Kind::kFlip) return info.receiver_says;
   // Under TLS the record's authentication tag catches the byte before xfer sees it.
-  return config.plain ? kPlainCorruption : "TLS error";
+  return config.plain ? kPlainCorruption : "TLS record failed authentication|TLS error";
 }
 
 struct Point {
