@@ -18,6 +18,7 @@
 #   the db dataset, /dev/shm/xfer-bench/datasets/db/sqldata). --workdir: copies and logs (default
 #   /dev/shm/xfer-resume-bench; kept on tmpfs; removed at the end unless a run failed).
 #   --out: the markdown results (default bench/results/resume-<date>.md).
+#   --pin: run the sender on CPU 0 and the receiver on CPU 1 (two one-core "hosts").
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -27,6 +28,7 @@ data=/dev/shm/xfer-bench/datasets/db/sqldata
 workdir=/dev/shm/xfer-resume-bench
 out="$here/results/resume-$(date +%Y-%m-%d-%H%M).md"
 command_line="bench/resume.sh $*"
+pin=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --xfer-bin) xfer_bin=$2; shift 2 ;;
@@ -34,9 +36,13 @@ while [[ $# -gt 0 ]]; do
     --data) data=${2%/}; shift 2 ;;
     --workdir) workdir=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
+    --pin) pin=1; shift ;;
     *) echo "resume.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
+# --pin: the sender on CPU 0, the receiver on CPU 1, as two one-core hosts would be.
+send_on=() recv_on=()
+if ((pin)); then send_on=(taskset -c 0) recv_on=(taskset -c 1); fi
 
 for program in xfer-send xfer-recv; do
   if [[ ! -x "$xfer_bin/$program" ]]; then
@@ -106,7 +112,7 @@ transfer() {
   local run=$1 flags=$2 proxy=$3 ticket scheme port rest secret line t0 t1 rc
   mkdir -p "$run" "$workdir/dst"
   start_bg timeout "$limit" /usr/bin/time -f '%e %U %S %M' -o "$run/recv.time" \
-    "$xfer_bin/xfer-recv" --listen 127.0.0.1 --resume "$workdir/dst" 2>"$run/recv.err"
+    "${recv_on[@]}" "$xfer_bin/xfer-recv" --listen 127.0.0.1 --resume "$workdir/dst" 2>"$run/recv.err"
   local recv_pid=$bg_pid recv_fd=$bg_fd proxy_pid='' proxy_fd=''
   read -r -t 30 ticket <&"$recv_fd" || fail "$run: xfer-recv printed no ticket within 30 s"
   IFS=: read -r scheme port rest <<<"$ticket"
@@ -124,7 +130,7 @@ transfer() {
   # In the background and waited for, so that a signal to this script is handled at once.
   t0=$EPOCHREALTIME
   printf '%s\n' "$ticket" | timeout "$limit" /usr/bin/time -f '%e %U %S %M' -o "$run/send.time" \
-    "$xfer_bin/xfer-send" --resume --to 127.0.0.1 ${flags:+"$flags"} "$data" >"$run/send.json" \
+    "${send_on[@]}" "$xfer_bin/xfer-send" --resume --to 127.0.0.1 ${flags:+"$flags"} "$data" >"$run/send.json" \
     2>"$run/send.err" &
   live[$!]=1
   reap $!
