@@ -338,7 +338,7 @@ class Extractor {
     UniqueFd to(open(disk_path.c_str(), kFlags));
     std::vector<std::string> names;
     if (!from.valid() || !to.valid()) return Status::FromErrno(errno, "writing " + shown);
-    XFER_RETURN_IF_ERROR(ListNames(from.get(), &names).WithContext("writing " + shown));
+    XFER_RETURN_IF_ERROR(ListNames(from.get(), shown, &names));
     for (const std::string& name : names) {
       if (renameat(from.get(), name.c_str(), to.get(), name.c_str()) != 0) {
         return Status::FromErrno(errno, "moving what " + shown + " held");

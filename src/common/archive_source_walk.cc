@@ -1,6 +1,5 @@
 #include "archive_source_walk.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -50,23 +49,7 @@ Status ResolveOne(const std::string& given, SourceTop* top) {
 
 // Reads the names in dir_fd (without "." and ".."), sorted bytewise.
 Status ListDirectory(int dir_fd, const std::string& shown, std::vector<std::string>* names) {
-  // fdopendir() owns the descriptor it gets, so it gets a duplicate and dir_fd stays ours.
-  int dup_fd = fcntl(dir_fd, F_DUPFD_CLOEXEC, 0);
-  if (dup_fd < 0) return Status::FromErrno(errno, "reading " + shown);
-  std::unique_ptr<DIR, int (*)(DIR*)> dir(fdopendir(dup_fd), closedir);
-  if (!dir) {
-    int err = errno;
-    close(dup_fd);
-    return Status::FromErrno(err, "reading " + shown);
-  }
-  for (;;) {
-    errno = 0;
-    const dirent* entry = readdir(dir.get());
-    if (entry == nullptr) break;
-    std::string name = entry->d_name;
-    if (name != "." && name != "..") names->push_back(std::move(name));
-  }
-  if (errno != 0) return Status::FromErrno(errno, "reading " + shown);
+  XFER_RETURN_IF_ERROR(ListNames(dir_fd, shown, names));
   std::sort(names->begin(), names->end());
   return Status::Ok();
 }

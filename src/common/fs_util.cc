@@ -21,15 +21,15 @@ std::string JoinPath(const std::string& dir, const std::string& name) {
   return dir + "/" + name;
 }
 
-Status ListNames(int dir_fd, std::vector<std::string>* names) {
+Status ListNames(int dir_fd, const std::string& shown, std::vector<std::string>* names) {
   // fdopendir takes its own descriptor, so that dir_fd stays the caller's.
   int dup_fd = fcntl(dir_fd, F_DUPFD_CLOEXEC, 0);
-  if (dup_fd < 0) return Status::FromErrno(errno, "readdir");
+  if (dup_fd < 0) return Status::FromErrno(errno, "reading " + shown);
   std::unique_ptr<DIR, int (*)(DIR*)> dir(fdopendir(dup_fd), closedir);
   if (!dir) {
     int err = errno;
     close(dup_fd);
-    return Status::FromErrno(err, "readdir");
+    return Status::FromErrno(err, "reading " + shown);
   }
   for (;;) {
     errno = 0;
@@ -38,7 +38,7 @@ Status ListNames(int dir_fd, std::vector<std::string>* names) {
     std::string name = entry->d_name;
     if (name != "." && name != "..") names->push_back(std::move(name));
   }
-  if (errno != 0) return Status::FromErrno(errno, "readdir");
+  if (errno != 0) return Status::FromErrno(errno, "reading " + shown);
   return Status::Ok();
 }
 

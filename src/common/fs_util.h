@@ -40,9 +40,8 @@ class UniqueFd {
 std::string JoinPath(const std::string& dir, const std::string& name);
 
 // The names in the directory open as dir_fd ("." and ".." left out), read to the end before the
-// caller changes anything in it. dir_fd stays open and ours. Errors name only the call: the
-// caller adds which directory.
-Status ListNames(int dir_fd, std::vector<std::string>* names);
+// caller changes anything in it. dir_fd stays open and ours. Errors say "reading <shown>: ...".
+Status ListNames(int dir_fd, const std::string& shown, std::vector<std::string>* names);
 
 // 2 * bytes lowercase hex digits from getrandom(): unpredictable names for hidden directories.
 Status RandomHex(size_t bytes, std::string* out);

@@ -122,7 +122,7 @@ Status ListJournaled(const std::string& dest_dir, std::vector<std::string>* stag
   UniqueFd dir;
   XFER_RETURN_IF_ERROR(OpenDirectory(dest_dir, &dir));
   std::vector<std::string> names;
-  XFER_RETURN_IF_ERROR(ListNames(dir.get(), &names).WithContext("reading " + dest_dir));
+  XFER_RETURN_IF_ERROR(ListNames(dir.get(), dest_dir, &names));
   for (const std::string& name : names) {
     std::string staging_name;
     if (StagingNameOfJournal(name, &staging_name)) staging_names->push_back(std::move(staging_name));
