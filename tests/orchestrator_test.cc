@@ -82,7 +82,7 @@ class Cluster {
     for (size_t i = 1; i < sshd_.size(); ++i) {
       words.insert(words.end(), {"-i", sshd_[i]->client_key()});
     }
-    return orchestrator::ShellCommand(words);
+    return cli::ShellCommand(words);
   }
 
   // xfer, run on host 0, with --ssh and --bin-dir set.

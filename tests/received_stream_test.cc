@@ -51,7 +51,7 @@ class StreamEnd {
 
   Status Verify(const xfer::Manifest& written) {
     ReceivedStream stream(&workers_, &pool_, hello_, &counters_, nullptr, nullptr);
-    return stream.VerifyEnd(written);
+    return stream.VerifyEnd(&written);
   }
 
  private:

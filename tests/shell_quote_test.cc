@@ -10,7 +10,7 @@
 #include "sshd_server.h"
 #include "temp_dir.h"
 
-namespace xfer::orchestrator {
+namespace xfer::cli {
 namespace {
 
 using ::xfer::testing::ChildProcess;
@@ -151,4 +151,4 @@ TEST(ShellQuoteTest, SplittingAQuotedCommandGivesBackItsWords) {
 }
 
 }  // namespace
-}  // namespace xfer::orchestrator
+}  // namespace xfer::cli

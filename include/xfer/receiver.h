@@ -19,6 +19,16 @@ namespace xfer {
 
 struct ReceiveOptions {
   std::string dest_dir;           // must exist; each top-level entry arrives as dest_dir/NAME
+  // Where the transfer goes instead of being extracted into dest_dir (at most one of these):
+  // exec: a command (argv, no shell; argv[0] looked up in PATH) that reads the stream on its
+  // stdin, in a staging directory inside dest_dir; what it creates there is renamed into
+  // dest_dir only once the stream verified and the command exited 0. The stream is a byte
+  // stream from a sender's exec or stream_fd, or the pax archive of files sent. Its stdout goes
+  // to our stderr.
+  std::vector<std::string> exec;
+  // output_fd: the stream is written to this descriptor (e.g. 1) as it arrives, each chunk once
+  // verified; only the outcome says whether all of it did. dest_dir must be empty.
+  int output_fd = -1;
   std::string listen_address;     // "" for every address
   uint16_t port = 0;              // 0: the kernel picks a free port
   bool encrypt = true;            // false: authenticated and checksummed, but in clear

@@ -18,7 +18,29 @@ struct SendOptions {
   // The receivers, each with the ticket it printed. The source is read and compressed once and
   // every receiver gets the same frames; one that fails is dropped and the others go on.
   std::vector<Destination> destinations;
-  std::vector<std::string> paths;   // files or directories, each sent under its basename
+  // What is sent: files and directories (paths, each under its basename), or exactly one of
+  // file_list, from_archive, exec or stream_fd instead.
+  std::vector<std::string> paths;
+  // Exactly these names, relative to file_list_dir ("" : the working directory), as
+  // `tar -C DIR -T LIST --no-recursion` would: a listed directory comes without its content
+  // unless that is listed too; unlisted parents come too, before their children, with their
+  // metadata. Refused, naming the line: absolute names, "..", names that do not exist, a path
+  // through a symlink. file_list_origin names the list in messages ("list.txt", "stdin").
+  std::vector<std::string> file_list;
+  std::string file_list_dir;
+  std::string file_list_origin;
+  // The entries of an existing archive file in any format libarchive reads (tar, pax, zip; gzip,
+  // zstd, xz...), with strip_components leading path components removed (an entry left without
+  // a name is skipped); the receiver extracts them with every check a tree gets.
+  std::string from_archive;
+  int strip_components = 0;
+  // A byte stream instead of files: the standard output of the command exec (argv; argv[0]
+  // looked up in PATH; no shell), started once every receiver accepted; or what stream_fd
+  // (e.g. 0) yields until it ends. The command's exit status is part of the result: a non-zero
+  // exit fails the transfer at both ends, and the receivers commit nothing. Silence from the
+  // stream longer than idle_timeout fails the transfer too.
+  std::vector<std::string> exec;
+  int stream_fd = -1;
   bool compress = true;
   int level = 0;                    // zstd level 1 to 19, or 0: adapt per chunk to the bottleneck
   int threads = 0;                  // compression threads; 0: the idle cores
@@ -55,6 +77,11 @@ Status Send(const SendOptions& options, Report* report);
 // elsewhere and wants to refuse a hopeless rate before anything starts.
 Status CheckLimitRate(uint64_t limit_rate, uint32_t chunk_size, size_t receivers,
                       std::chrono::seconds idle_timeout);
+
+// Reads a list of names for file_list as xfer-send --files-from does: one per line, or ending
+// with NUL (nul_separated); path "-" is stdin, read to its end. Sets options->file_list and
+// file_list_origin. Fails naming the list: "files-from list.txt: No such file or directory".
+Status LoadFileList(const std::string& path, bool nul_separated, SendOptions* options);
 
 // What a send of some paths would carry: the totals of the metadata-only walk Send starts with.
 struct SourceSurvey {

@@ -1,4 +1,6 @@
-// WriteArchive and SummarizeSources: what each entry of the walk becomes in the pax stream.
+// WriteArchive and SummarizeSources (trees), WriteFileList and SummarizeFileList (lists): what
+// each entry of a walk becomes in the pax stream. Both sources share one body each for the
+// summary and the stream (SummarizeWalk, ArchiveWalk); they differ only in their walk.
 //
 // Entries are built by hand from our own walk (archive_source_walk.h); libarchive's
 // archive_read_disk is used only for archive_read_disk_entry_from_file() on descriptors we
@@ -12,19 +14,21 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <functional>
 #include <optional>
 #include <set>
 #include <utility>
 
-#include "xxh128_hasher.h"
 #include "archive_handles.h"
 #include "archive_metadata_digest.h"
 #include "archive_pax_writer.h"
 #include "archive_source_data.h"
+#include "archive_source_list.h"
 #include "archive_source_walk.h"
 #include "entry_path.h"
-#include "held_verifier.h"
 #include "fs_util.h"
+#include "held_verifier.h"
+#include "xxh128_hasher.h"
 
 namespace xfer {
 
@@ -142,7 +146,8 @@ class SourceArchiver {
     // File flags (chattr) are not read: tar -p does not keep them, and an immutable or
     // append-only flag restored in the staging directory would block its cleanup.
     archive_read_disk_set_behavior(
-        disk_.get(), ARCHIVE_READDISK_NO_FFLAGS | (may_have_holes ? 0 : ARCHIVE_READDISK_NO_SPARSE));
+        disk_.get(),
+        ARCHIVE_READDISK_NO_FFLAGS | (may_have_holes ? 0 : ARCHIVE_READDISK_NO_SPARSE));
     int r = archive_read_disk_entry_from_file(disk_.get(), entry, fd, &st);
     archive_entry_copy_sourcepath(entry, nullptr);
     DropUnrestoredTimes(entry);  // entry_from_file copied the stat again
@@ -266,6 +271,55 @@ class SourceArchiver {
   std::optional<HeldVerifier> verifier_;  // with held_
 };
 
+// A source's walk: calls visit for every entry, in stream order (WalkSources, WalkFileList).
+using SourceWalk = std::function<Status(const CancelToken* cancel, const WalkVisitor& visit)>;
+
+// The totals of what walk finds; top_names are the caller's. sent_tops (may be null) gets the
+// top-level entries that are sent (every sent entry's top comes first, as its parent).
+Status SummarizeWalk(const SourceWalk& walk, SourceSummary* summary,
+                     std::set<std::string>* sent_tops) {
+  // Inodes with several links are counted once, as WriteArchive reads them once: the totals are
+  // then what the stream carries and what the destination will hold.
+  std::set<std::pair<dev_t, ino_t>> linked_inodes;
+  return walk(nullptr, [&](const WalkEntry& walked) {
+    const struct stat& st = walked.st;
+    if (S_ISSOCK(st.st_mode)) return Status::Ok();  // not archived, see SourceArchiver::Visit
+    ++summary->entries;
+    if (sent_tops != nullptr && walked.path.find('/') == std::string::npos) {
+      sent_tops->insert(walked.path);
+    }
+    if (!S_ISREG(st.st_mode)) return Status::Ok();
+    if (st.st_nlink > 1 && !linked_inodes.emplace(st.st_dev, st.st_ino).second) {
+      return Status::Ok();
+    }
+    ++summary->files;
+    summary->content_bytes += static_cast<uint64_t>(st.st_size);
+    summary->allocated_bytes += static_cast<uint64_t>(st.st_blocks) * 512;
+    return Status::Ok();
+  });
+}
+
+Status ArchiveWalk(const SourceWalk& walk, ByteSink* sink, const CancelToken* cancel,
+                   const HeldFiles* held, Manifest* manifest, ArchiveCounters* counters) {
+  SourceArchiver archiver(cancel, held, manifest, counters);
+  XFER_RETURN_IF_ERROR(archiver.Open(sink));
+  XFER_RETURN_IF_ERROR(
+      walk(cancel, [&](const WalkEntry& walked) { return archiver.Visit(walked); }));
+  return archiver.Close();
+}
+
+SourceWalk TreeWalk(const std::vector<SourceTop>& tops) {
+  return [&tops](const CancelToken* cancel, const WalkVisitor& visit) {
+    return WalkSources(tops, cancel, visit);
+  };
+}
+
+SourceWalk ListWalk(const ResolvedFileList& list) {
+  return [&list](const CancelToken* cancel, const WalkVisitor& visit) {
+    return WalkFileList(list, cancel, visit);
+  };
+}
+
 }  // namespace
 
 Status SummarizeSources(const std::vector<std::string>& paths, SourceSummary* out) {
@@ -273,22 +327,7 @@ Status SummarizeSources(const std::vector<std::string>& paths, SourceSummary* ou
   XFER_RETURN_IF_ERROR(ResolveSourceTops(paths, &tops));
   SourceSummary summary;
   for (const SourceTop& top : tops) summary.top_names.push_back(top.name);
-  // Inodes with several links are counted once, as WriteArchive reads them once: the totals are
-  // then what the stream carries and what the destination will hold.
-  std::set<std::pair<dev_t, ino_t>> linked_inodes;
-  XFER_RETURN_IF_ERROR(WalkSources(tops, nullptr, [&](const WalkEntry& walked) {
-    const struct stat& st = walked.st;
-    if (S_ISSOCK(st.st_mode)) return Status::Ok();  // not archived, see SourceArchiver::Visit
-    ++summary.entries;
-    if (!S_ISREG(st.st_mode)) return Status::Ok();
-    if (st.st_nlink > 1 && !linked_inodes.emplace(st.st_dev, st.st_ino).second) {
-      return Status::Ok();
-    }
-    ++summary.files;
-    summary.content_bytes += static_cast<uint64_t>(st.st_size);
-    summary.allocated_bytes += static_cast<uint64_t>(st.st_blocks) * 512;
-    return Status::Ok();
-  }));
+  XFER_RETURN_IF_ERROR(SummarizeWalk(TreeWalk(tops), &summary, nullptr));
   *out = std::move(summary);
   return Status::Ok();
 }
@@ -298,11 +337,32 @@ Status WriteArchive(const std::vector<std::string>& paths, ByteSink* sink,
                     ArchiveCounters* counters) {
   std::vector<SourceTop> tops;
   XFER_RETURN_IF_ERROR(ResolveSourceTops(paths, &tops));
-  SourceArchiver archiver(cancel, held, manifest, counters);
-  XFER_RETURN_IF_ERROR(archiver.Open(sink));
-  XFER_RETURN_IF_ERROR(
-      WalkSources(tops, cancel, [&](const WalkEntry& walked) { return archiver.Visit(walked); }));
-  return archiver.Close();
+  return ArchiveWalk(TreeWalk(tops), sink, cancel, held, manifest, counters);
+}
+
+Status SummarizeFileList(const FileList& list, SourceSummary* out) {
+  ResolvedFileList resolved;
+  XFER_RETURN_IF_ERROR(ResolveFileList(list, &resolved));
+  SourceSummary summary;
+  std::set<std::string> sent_tops;
+  XFER_RETURN_IF_ERROR(SummarizeWalk(ListWalk(resolved), &summary, &sent_tops));
+  // A top-level socket is not sent: announcing it would make the receiver look for it.
+  for (const std::string& top : resolved.top_names) {
+    if (sent_tops.count(top) != 0) summary.top_names.push_back(top);
+  }
+  if (summary.top_names.empty()) {
+    return Status(Code::kInvalidArgument, "files-from " + EscapeForMessage(list.origin) +
+                                              ": the list names nothing to send");
+  }
+  *out = std::move(summary);
+  return Status::Ok();
+}
+
+Status WriteFileList(const FileList& list, ByteSink* sink, const CancelToken* cancel,
+                     const HeldFiles* held, Manifest* manifest, ArchiveCounters* counters) {
+  ResolvedFileList resolved;
+  XFER_RETURN_IF_ERROR(ResolveFileList(list, &resolved));
+  return ArchiveWalk(ListWalk(resolved), sink, cancel, held, manifest, counters);
 }
 
 }  // namespace xfer

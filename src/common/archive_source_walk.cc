@@ -70,14 +70,9 @@ class Walker {
     }
     if (!S_ISDIR(st.st_mode)) return visit_(WalkEntry{parent_fd, name, path, st, -1});
 
-    UniqueFd dir(openat(parent_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-    if (!dir.valid()) {
-      if (errno == ELOOP || errno == ENOTDIR) return Changed(shown());
-      return Status::FromErrno(errno, "reading " + shown());
-    }
+    UniqueFd dir;
     struct stat dir_st;
-    if (fstat(dir.get(), &dir_st) != 0) return Status::FromErrno(errno, "reading " + shown());
-    if (dir_st.st_dev != st.st_dev || dir_st.st_ino != st.st_ino) return Changed(shown());
+    XFER_RETURN_IF_ERROR(OpenWalkedDirectory(parent_fd, name, st, shown(), &dir, &dir_st));
     XFER_RETURN_IF_ERROR(visit_(WalkEntry{parent_fd, name, path, dir_st, dir.get()}));
 
     std::vector<std::string> children;
@@ -92,15 +87,38 @@ class Walker {
   }
 
  private:
-  static Status Changed(const std::string& shown) {
-    return Status(Code::kIoError, shown + " was replaced while being read");
-  }
-
   const CancelToken* cancel_;
   const WalkVisitor& visit_;
 };
 
 }  // namespace
+
+bool StreamOrderLess(const std::string& a, const std::string& b) {
+  // Plain bytewise order, except that '/' sorts before every other byte: then a path comes
+  // right before its own descendants, and siblings compare by their names alone.
+  size_t common = std::min(a.size(), b.size());
+  for (size_t i = 0; i < common; ++i) {
+    if (a[i] == b[i]) continue;
+    if (a[i] == '/') return true;
+    if (b[i] == '/') return false;
+    return static_cast<unsigned char>(a[i]) < static_cast<unsigned char>(b[i]);
+  }
+  return a.size() < b.size();
+}
+
+Status OpenWalkedDirectory(int parent_fd, const std::string& name, const struct stat& st,
+                           const std::string& shown, UniqueFd* dir, struct stat* dir_st) {
+  auto changed = [&] { return Status(Code::kIoError, shown + " was replaced while being read"); };
+  UniqueFd opened(openat(parent_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!opened.valid()) {
+    if (errno == ELOOP || errno == ENOTDIR) return changed();
+    return Status::FromErrno(errno, "reading " + shown);
+  }
+  if (fstat(opened.get(), dir_st) != 0) return Status::FromErrno(errno, "reading " + shown);
+  if (dir_st->st_dev != st.st_dev || dir_st->st_ino != st.st_ino) return changed();
+  *dir = std::move(opened);
+  return Status::Ok();
+}
 
 Status ResolveSourceTops(const std::vector<std::string>& paths, std::vector<SourceTop>* out) {
   if (paths.empty()) return Status(Code::kInvalidArgument, "no source paths given");

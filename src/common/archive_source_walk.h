@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "fs_util.h"
 #include "xfer/cancel.h"
 #include "xfer/status.h"
 
@@ -51,5 +52,16 @@ using WalkVisitor = std::function<Status(const WalkEntry&)>;
 // path: "/x/y: No such file or directory", "reading db/sub: Permission denied".
 Status WalkSources(const std::vector<SourceTop>& tops, const CancelToken* cancel,
                    const WalkVisitor& visit);
+
+// The walk's order on whole stream paths: true when a comes before b. Components compare
+// bytewise and a directory comes before everything under it ("a" < "a/x" < "a.txt"), which is
+// the order WalkSources visits a tree in; lists of paths (archive_source_list.h) are sorted by it.
+bool StreamOrderLess(const std::string& a, const std::string& b);
+
+// Opens the directory name in parent_fd, whose lstat was st, without following a symlink, and
+// checks it is still that directory: *dir_st is then its fstat. Errors name it as shown:
+// "shown was replaced while being read", "reading shown: Permission denied".
+Status OpenWalkedDirectory(int parent_fd, const std::string& name, const struct stat& st,
+                           const std::string& shown, UniqueFd* dir, struct stat* dir_st);
 
 }  // namespace xfer

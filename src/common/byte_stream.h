@@ -20,6 +20,9 @@ class ByteSink {
     *len = 0;
     return nullptr;
   }
+  // Passes on what was written so far, as a short chunk if need be: a slow stream's bytes then
+  // leave before the receiver's idle timeout, rather than when a whole chunk is full.
+  virtual Status Flush() { return Status::Ok(); }
 };
 
 class ByteSource {

@@ -98,7 +98,7 @@ Status ReceivedStream::NextFrame(ReceivedFrame* frame) {
 
 Status ReceivedStream::Next(const void** data, size_t* len) {
   uint64_t written = counters_->content_bytes_written.load();
-  if (written > hello_.content_bytes) {
+  if (!hello_.stream && written > hello_.content_bytes) {
     return Status(Code::kProtocol, "the sender sent more file content than the " +
                                        std::to_string(hello_.content_bytes) +
                                        " bytes it announced");
@@ -127,7 +127,7 @@ Status ReceivedStream::Next(const void** data, size_t* len) {
   return Status::Ok();
 }
 
-Status ReceivedStream::VerifyEnd(const Manifest& written) {
+Status ReceivedStream::VerifyEnd(const Manifest* written) {
   ManifestParser parser;
   // The sender's records are compared as they arrive and then dropped: keeping them would let a
   // sender make us hold any number of records of up to 1 MiB of path each.
@@ -154,9 +154,9 @@ Status ReceivedStream::VerifyEnd(const Manifest& written) {
                       &batch));
       for (const ManifestRecord& record : batch) {
         // Past the files written, only the count is reported (below).
-        if (mismatch.ok() && listed < written.size()) {
-          mismatch = CompareRecord(listed, record, written[listed]);
-          if (!mismatch.ok()) mismatched_path_ = written[listed].path;
+        if (written != nullptr && mismatch.ok() && listed < written->size()) {
+          mismatch = CompareRecord(listed, record, (*written)[listed]);
+          if (!mismatch.ok()) mismatched_path_ = (*written)[listed].path;
         }
         ++listed;
       }
@@ -180,9 +180,9 @@ Status ReceivedStream::VerifyEnd(const Manifest& written) {
     if (trailer.manifest_records != listed) {
       return Status(Code::kProtocol, "the manifest does not hold the announced record count");
     }
-    if (listed != written.size()) {
+    if (written != nullptr && listed != written->size()) {
       return Status(Code::kCorrupt, "the sender listed " + std::to_string(listed) + " files but " +
-                                        std::to_string(written.size()) + " were written");
+                                        std::to_string(written->size()) + " were written");
     }
     XFER_RETURN_IF_ERROR(mismatch);
     trailer_payload_.assign(reinterpret_cast<const char*>(frame.payload.data()),

@@ -47,8 +47,9 @@ class ReceivedStream : public ByteSource {
   Status Next(const void** data, size_t* len) override;
 
   // Consumes MANIFEST frames and the TRAILER and checks them: frame counts, stream length and
-  // digest, and the sender's manifest against the files written, record by record.
-  Status VerifyEnd(const Manifest& written);
+  // digest, and the sender's manifest against the files written, record by record (written may
+  // be null when the stream went elsewhere than into files: then only the record count).
+  Status VerifyEnd(const Manifest* written);
 
   uint64_t stream_bytes() const { return stream_bytes_; }
   Digest128 digest() const { return digest_.Finish(); }

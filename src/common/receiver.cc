@@ -10,6 +10,7 @@
 #include "xfer/receiver.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <optional>
@@ -17,6 +18,7 @@
 #include <unordered_set>
 
 #include "archive_extractor.h"
+#include "command_process.h"
 #include "connection_gate.h"
 #include "forwarder.h"
 #include "frame_io.h"
@@ -29,6 +31,7 @@
 #include "resume_recorder.h"
 #include "socket.h"
 #include "staging_dir.h"
+#include "stream_output.h"
 #include "transfer_common.h"
 
 namespace xfer {
@@ -40,6 +43,8 @@ constexpr auto kHandshakeTimeout = std::chrono::seconds(10);
 // connection_gate.h): together they bound what a flood of connections costs the receiver.
 constexpr size_t kMaxHandshakes = 16;
 constexpr size_t kMaxWaiting = 256;
+// How long a command that stopped reading its input has to exit and say why.
+constexpr auto kCommandExitGrace = std::chrono::seconds(5);
 
 }  // namespace
 
@@ -57,7 +62,27 @@ Receiver::~Receiver() = default;
 const Ticket& Receiver::ticket() const { return state_->ticket; }
 uint16_t Receiver::port() const { return state_->port; }
 
-Status Receiver::Listen(const ReceiveOptions& options, std::unique_ptr<Receiver>* out) {
+namespace {
+
+// Checks that options name one output, with what it needs: a destination directory to extract
+// into or to run a command in, and none for a descriptor.
+Status CheckOutput(const ReceiveOptions& options) {
+  if (!options.exec.empty() && options.output_fd >= 0) {
+    return Status(Code::kInvalidArgument, "receive into one output: a command or a descriptor");
+  }
+  bool extract = options.exec.empty() && options.output_fd < 0;
+  if ((options.resume || options.reread_check) && !extract) {
+    return Status(Code::kInvalidArgument,
+                  "resume and re-reading work when extracting files, not for a command's input "
+                  "or a stream written out");
+  }
+  if (!options.exec.empty()) XFER_RETURN_IF_ERROR(CommandProcess::CheckRunnable(options.exec));
+  if (options.output_fd >= 0) {
+    if (!options.dest_dir.empty()) {
+      return Status(Code::kInvalidArgument, "a stream written out takes no destination directory");
+    }
+    return Status::Ok();
+  }
   struct stat st;
   if (stat(options.dest_dir.c_str(), &st) != 0) {
     return Status::FromErrno(errno, "destination " + options.dest_dir);
@@ -66,6 +91,13 @@ Status Receiver::Listen(const ReceiveOptions& options, std::unique_ptr<Receiver>
     return Status(Code::kInvalidArgument,
                   "destination " + options.dest_dir + " is not a directory");
   }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status Receiver::Listen(const ReceiveOptions& options, std::unique_ptr<Receiver>* out) {
+  XFER_RETURN_IF_ERROR(CheckOutput(options));
   auto state = std::make_unique<State>();
   state->options = options;
   XFER_RETURN_IF_ERROR(
@@ -152,7 +184,16 @@ class ReceiveSession {
   // Checks the HELLO against the destination and prepares the staging directory: with resume
   // (asked by both sides), the one an interrupted transfer of the same names left, if any.
   Status Admit(const Hello& hello) {
-    const std::vector<std::string>& names = hello.top_names;
+    bool exec = !options_.exec.empty();
+    if (hello.stream && !exec && options_.output_fd < 0) {
+      return Status(Code::kInvalidArgument,
+                    "the sender sends a byte stream (xfer-send --exec or --stdin), not files: "
+                    "receive it with xfer-recv --exec or --stdout");
+    }
+    if (options_.output_fd >= 0) return Status::Ok();  // nothing is staged
+    // A command may create any names; the rename into place checks them.
+    const std::vector<std::string> none;
+    const std::vector<std::string>& names = exec ? none : hello.top_names;
     uint64_t held_allocated = 0;
     if (options_.resume && hello.resume) {
       XFER_RETURN_IF_ERROR(
@@ -267,6 +308,44 @@ class ReceiveSession {
       progress.wire_bytes = channel_->BytesReceived();
       pacer_.Tick(progress);
     });
+    Manifest written;
+    Status status = Consume(hello, &stream, &written, &counters);
+    if (!status.ok()) {
+      stop_network.Cancel();
+      workers.Abort();
+    }
+    network.join();
+    // The network's own failure (the sender vanished, or reported an error) explains more than
+    // the pipeline's "stopped" that it caused downstream.
+    if (!network_status.ok() && network_status.code() != Code::kCancelled) return network_status;
+    XFER_RETURN_IF_ERROR(status);
+    XFER_RETURN_IF_ERROR(Commit(hello, written));
+    // Only now may the downstream commit: a failure here must leave nothing committed there.
+    if (forwarder_) forwarder_->Finish(stream.trailer_payload());
+    report->entries = counters.entries_written.load();
+    report->files = written.size();
+    report->content_bytes =
+        hello.stream ? stream.stream_bytes() : counters.content_bytes_written.load();
+    report->stream_bytes = stream.stream_bytes();
+    report->stream_digest = DigestHex(stream.digest());
+    report->resumed_files = counters.resumed_files.load();
+    report->resumed_bytes = counters.resumed_bytes.load();
+    return Status::Ok();
+  }
+
+  // Reads the whole stream into its output, and checks its end (MANIFEST, TRAILER).
+  Status Consume(const Hello& hello, ReceivedStream* stream, Manifest* written,
+                 ExtractCounters* counters) {
+    // Of a byte stream, progress counts its bytes; of an archive not extracted here, nothing.
+    std::atomic<uint64_t>* done = hello.stream ? &counters->content_bytes_written : nullptr;
+    if (!options_.exec.empty()) return FeedCommand(stream, done);
+    if (options_.output_fd >= 0) {
+      bool output_failed = false;
+      XFER_RETURN_IF_ERROR(DrainToFd(stream, options_.output_fd, "the output",
+                                     options_.idle_timeout, options_.cancel, done,
+                                     &output_failed));
+      return stream->VerifyEnd(nullptr);
+    }
     ExtractOptions extract;
     extract.staging_dir = staging_.path();
     extract.top_names = hello.top_names;
@@ -277,36 +356,59 @@ class ReceiveSession {
         return staging_.PruneExcept(entry_paths);
       };
     }
-    Manifest written;
-    Status status = ExtractArchive(&stream, extract, options_.cancel, &written, &counters);
-    if (status.ok()) status = stream.VerifyEnd(written);
-    if (!stream.mismatched_path().empty()) status = ForgetMismatched(stream.mismatched_path(), status);
-    if (!status.ok()) {
-      stop_network.Cancel();
-      workers.Abort();
+    Status status = ExtractArchive(stream, extract, options_.cancel, written, counters);
+    if (status.ok()) status = stream->VerifyEnd(written);
+    if (!stream->mismatched_path().empty()) {
+      status = ForgetMismatched(stream->mismatched_path(), status);
     }
-    network.join();
-    // The network's own failure (the sender vanished, or reported an error) explains more than
-    // the pipeline's "stopped" that it caused downstream.
-    if (!network_status.ok() && network_status.code() != Code::kCancelled) return network_status;
-    XFER_RETURN_IF_ERROR(status);
+    return status;
+  }
 
+  // --exec: the command reads the stream in the staging directory, and succeeds only if it
+  // exits 0 after the stream verified to its end. Until then a failure kills it.
+  Status FeedCommand(ReceivedStream* stream, std::atomic<uint64_t>* done) {
+    std::unique_ptr<CommandProcess> command;
+    XFER_RETURN_IF_ERROR(CommandProcess::Start(options_.exec, CommandProcess::Role::kConsumer,
+                                               staging_.path(), &command));
+    bool output_failed = false;
+    Status status = DrainToFd(stream, command->fd(), command->shown(), options_.idle_timeout,
+                              options_.cancel, done, &output_failed);
+    if (status.ok()) status = stream->VerifyEnd(nullptr);
+    if (!status.ok() && output_failed) {
+      // It stopped reading: most likely it failed, and its exit says why.
+      Status exited = command->Wait(Deadline::After(kCommandExitGrace), options_.cancel);
+      if (exited.code() == Code::kTimeout) return status;
+      if (exited.ok()) return Status(Code::kIoError, command->shown() + " exited before the end of the stream");
+      return exited;
+    }
+    if (!status.ok()) return status;  // the command is killed as it goes
+    command->ClosePipe();
+    return command->Wait(Deadline::After(options_.timeout), options_.cancel);
+  }
+
+  // Makes the output durable and puts it in place.
+  Status Commit(const Hello& hello, const Manifest& written) {
+    if (options_.output_fd >= 0) return SyncOutput();
     if (options_.sync) XFER_RETURN_IF_ERROR(staging_.Sync());
     if (options_.reread_check) {
       RereadStats reread;
       XFER_RETURN_IF_ERROR(RereadCheck(staging_.path(), written, options_.cancel, &reread));
       Log(LogLevel::kInfo, reread.Describe());
     }
-    XFER_RETURN_IF_ERROR(staging_.Commit(hello.top_names, options_.overwrite));
-    // Only now may the downstream commit: a failure here must leave nothing committed there.
-    if (forwarder_) forwarder_->Finish(stream.trailer_payload());
-    report->entries = counters.entries_written.load();
-    report->files = written.size();
-    report->content_bytes = counters.content_bytes_written.load();
-    report->stream_bytes = stream.stream_bytes();
-    report->stream_digest = DigestHex(stream.digest());
-    report->resumed_files = counters.resumed_files.load();
-    report->resumed_bytes = counters.resumed_bytes.load();
+    if (options_.exec.empty()) return staging_.Commit(hello.top_names, options_.overwrite);
+    std::vector<std::string> created;
+    XFER_RETURN_IF_ERROR(staging_.ListEntries(&created));
+    return staging_.Commit(created, options_.overwrite);
+  }
+
+  // A stream written into a file is made durable like any copy; a pipe or a terminal has nothing
+  // to sync.
+  Status SyncOutput() const {
+    struct stat st;
+    if (!options_.sync || fstat(options_.output_fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+      return Status::Ok();
+    }
+    if (fdatasync(options_.output_fd) != 0) return Status::FromErrno(errno, "syncing the output");
     return Status::Ok();
   }
 

@@ -19,13 +19,13 @@
 #include <thread>
 
 #include "adaptive_level.h"
-#include "archive_source.h"
 #include "buffer_pool.h"
 #include "chunk_codec.h"
 #include "ordered_workers.h"
 #include "rate_limiter.h"
 #include "receiver_link.h"
 #include "record_frames.h"
+#include "send_source.h"
 #include "socket.h"
 #include "staging_dir.h"
 #include "stream_digest.h"
@@ -78,7 +78,7 @@ class ChunkingSink : public ByteSink {
     return current_.raw.data() + current_.raw.size();
   }
 
-  Status Flush() { return current_.raw.size() > 0 ? Submit() : Status::Ok(); }
+  Status Flush() override { return current_.raw.size() > 0 ? Submit() : Status::Ok(); }
 
   uint64_t chunks() const { return next_seq_; }
   uint64_t stream_bytes() const { return stream_bytes_; }
@@ -130,9 +130,10 @@ class SendSession {
       options_.log(LogLevel::kInfo,
                    "limiting the wire to " + FormatBytes(options_.limit_rate) + "/s" + shared);
     }
+    XFER_RETURN_IF_ERROR(SendSource::Open(options_, &source_));
     SourceSummary summary;
     Status status = ConnectAll();
-    if (status.ok()) status = SummarizeSources(options_.paths, &summary);
+    if (status.ok()) status = source_->Summarize(&summary);
     if (status.ok()) status = Announce(summary);
     if (status.ok()) status = Stream(summary);
     if (status.ok()) status = AwaitVerdicts();
@@ -150,7 +151,7 @@ class SendSession {
     if (status.ok()) {
       report->entries = summary.entries;
       report->files = summary.files;
-      report->content_bytes = summary.content_bytes;
+      report->content_bytes = source_->stream() ? stream_bytes_ : summary.content_bytes;
       report->stream_bytes = stream_bytes_;
       report->wire_bytes = 0;
       for (const ReceiverLink& link : links_) {
@@ -173,7 +174,6 @@ class SendSession {
 
  private:
   Status ValidateOptions() const {
-    if (options_.paths.empty()) return Status(Code::kInvalidArgument, "no paths to send");
     if (options_.destinations.empty()) {
       return Status(Code::kInvalidArgument, "no receiver to send to");
     }
@@ -284,6 +284,7 @@ class SendSession {
     hello.allocated_bytes = summary.allocated_bytes;
     hello.top_names = summary.top_names;
     hello.resume = options_.resume;
+    hello.stream = source_->stream();
     total_bytes_ = summary.content_bytes;
     std::string encoded = EncodeHello(hello);
     // Every receiver checks its HELLO meanwhile; the ACCEPTs are then read in turn.
@@ -383,8 +384,8 @@ class SendSession {
     Manifest manifest;
     Status reader_status;
     std::thread reader([&] {
-      reader_status = WriteArchive(options_.paths, &sink, &stop_reader,
-                                   held_.empty() ? nullptr : &held_, &manifest, &counters);
+      reader_status = source_->Write(&sink, &stop_reader, held_.empty() ? nullptr : &held_,
+                                     &manifest, &counters);
       if (reader_status.ok()) reader_status = sink.Flush();
       if (reader_status.ok()) {
         workers.Finish();
@@ -492,6 +493,7 @@ class SendSession {
   }
 
   const SendOptions& options_;
+  std::unique_ptr<SendSource> source_;
   std::vector<ReceiverLink> links_;
   std::optional<AdaptiveLevel> level_;  // set once connected: it depends on where the peers are
   ProgressPacer pacer_;

@@ -7,6 +7,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <functional>
@@ -390,6 +391,14 @@ Status StagingDir::Commit(const std::vector<std::string>& names, bool overwrite)
     return removed.WithContext("every entry is in place in " + dest_dir_ +
                                ", but the staging directory could not be removed");
   }
+  return Status::Ok();
+}
+
+Status StagingDir::ListEntries(std::vector<std::string>* names) const {
+  UniqueFd staging_fd;
+  XFER_RETURN_IF_ERROR(OpenDirectory(path_, &staging_fd));
+  XFER_RETURN_IF_ERROR(ListNames(staging_fd.get(), path_, names));
+  std::sort(names->begin(), names->end());
   return Status::Ok();
 }
 

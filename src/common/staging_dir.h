@@ -75,6 +75,9 @@ class StagingDir {
   // (now empty) staging directory is removed, and then its journal.
   Status Commit(const std::vector<std::string>& names, bool overwrite);
 
+  // The names at the top of the staging directory, sorted: what a command run in it created.
+  Status ListEntries(std::vector<std::string>* names) const;
+
   // Removes the staging tree and then its journal now. Also done by the destructor (and by
   // assigning over the object) when neither committed nor kept.
   void Remove();

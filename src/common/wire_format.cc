@@ -20,6 +20,7 @@ bool IsPayloadFrame(FrameType type) {
 }
 
 constexpr uint16_t kHelloResume = 1;
+constexpr uint16_t kHelloStream = 2;
 
 // The fixed-size part of a record after its path, and how to read it.
 size_t RecordTail(const ManifestRecord*) { return 24; }
@@ -97,7 +98,7 @@ std::string EncodeHello(const Hello& hello) {
   ByteWriter w;
   w.U32(kHelloMagic);
   w.U16(hello.version);
-  w.U16(hello.resume ? kHelloResume : 0);
+  w.U16(static_cast<uint16_t>((hello.resume ? kHelloResume : 0) | (hello.stream ? kHelloStream : 0)));
   w.U32(hello.chunk_size);
   w.U64(hello.entries);
   w.U64(hello.files);
@@ -125,14 +126,19 @@ Status DecodeHello(std::string_view payload, Hello* out) {
   uint32_t count = 0;
   r.U16(&flags);
   h.resume = (flags & kHelloResume) != 0;
+  h.stream = (flags & kHelloStream) != 0;
   r.U32(&h.chunk_size);
   r.U64(&h.entries);
   r.U64(&h.files);
   r.U64(&h.content_bytes);
   r.U64(&h.allocated_bytes);
-  if (!r.U32(&count) || (flags & ~kHelloResume) != 0) return Malformed("hello");
+  if (!r.U32(&count) || (flags & ~(kHelloResume | kHelloStream)) != 0) return Malformed("hello");
   if (h.chunk_size == 0 || h.chunk_size > kMaxChunkSize) return Malformed("hello (chunk size)");
-  if (count == 0 || count > kMaxTopNames) return Malformed("hello (name count)");
+  // A byte stream has no entries and no names; an archive has at least one name.
+  if (h.stream ? (count != 0 || h.entries != 0 || h.files != 0 || h.resume)
+               : (count == 0 || count > kMaxTopNames)) {
+    return Malformed("hello (name count)");
+  }
   std::set<std::string_view> seen;
   for (uint32_t i = 0; i < count; ++i) {
     std::string_view name;

@@ -52,6 +52,9 @@ Status DecodeFrameHeader(const uint8_t in[kFrameHeaderSize], FrameHeader* out);
 struct Hello {
   uint16_t version = kProtocolVersion;
   bool resume = false;  // the sender asks what the receiver holds of an interrupted transfer
+  // The DATA payloads are a byte stream of unknown length (a command's output), not a pax
+  // archive: no entries, files or names, never resumed.
+  bool stream = false;
   uint32_t chunk_size = 0;
   uint64_t entries = 0;
   uint64_t files = 0;

@@ -148,7 +148,7 @@ int main(int argc, char** argv) {
     if (!status.ok()) return usage(status);
     plan.targets.push_back(target);
   }
-  status = xfer::orchestrator::SplitCommandWords(ssh, &plan.ssh_command);
+  status = xfer::cli::SplitCommandWords(ssh, &plan.ssh_command);
   if (status.ok() && plan.ssh_command.empty()) {
     status = xfer::Status(xfer::Code::kInvalidArgument, "--ssh: empty command");
   }

@@ -76,7 +76,7 @@ std::vector<std::string> Hosts::Command(const HostPath& host, const std::string&
   // "--" before the host: a host spelled like an option ("-oProxyCommand=...") stays a host.
   argv.insert(argv.end(), {"-o", "BatchMode=yes", "-o", "ControlMaster=auto", "-o",
                            "ControlPath=" + control_dir_ + "/%C", "-o", kControlPersist, "--",
-                           host.ssh_target, ShellCommand(remote)});
+                           host.ssh_target, cli::ShellCommand(remote)});
   return argv;
 }
 

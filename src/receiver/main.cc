@@ -1,9 +1,12 @@
 // xfer-recv: listens, prints a ticket, receives one transfer into DIR.
+#include <unistd.h>
+
 #include <cstdio>
 #include <optional>
 
 #include "cli_common.h"
 #include "firewall.h"
+#include "shell_quote.h"
 #include "xfer/receiver.h"
 
 namespace {
@@ -52,7 +55,25 @@ int main(int argc, char** argv) {
       "on to it while writing its own copy.\n\n"
       "Exit status: 0 success, 1 transfer failed (DIR unchanged), 2 bad command line.",
       kProgram};
-  app.add_option("DIR", options.dest_dir, "Existing destination directory")->required();
+  std::string exec;
+  bool shell = false;
+  bool to_stdout = false;
+  app.add_option("DIR", options.dest_dir, "Existing destination directory");
+  CLI::Option* exec_option = app.add_option(
+      "--exec", exec,
+      "Feed what arrives to the standard input of CMD instead of extracting it: a byte stream "
+      "from xfer-send --exec or --stdin, or the pax archive of files sent. CMD runs in a "
+      "staging directory inside DIR (its stdout goes to stderr); what it creates there is "
+      "renamed into DIR only once the stream verified and CMD exited 0 (a failure removes it). "
+      "CMD is split into words as sh would, without expansion, and run without a shell "
+      "unless --shell")
+      ->type_name("CMD");
+  app.add_flag("--shell", shell, "Run the --exec CMD with /bin/sh -c (pipes, variables, globs)")
+      ->needs(exec_option);
+  app.add_flag("--stdout", to_stdout,
+               "Write what arrives to standard output instead (no DIR), each chunk once "
+               "verified; the exit status says whether all of it arrived. The ticket and the "
+               "JSON result then go to stderr");
   app.add_option("--listen", options.listen_address,
                  "Address to listen on (default: every address, IPv6 and IPv4)");
   app.add_option("--port", options.port, "TCP port to listen on (default 0: any free port)");
@@ -101,6 +122,27 @@ int main(int argc, char** argv) {
   xfer::cli::AddCommonFlags(&app, kProgram, &common);
   int exit_code = 0;
   if (!xfer::cli::ParseCommandLine(&app, argc, argv, &exit_code)) return exit_code;
+  if (!exec.empty() && to_stdout) {
+    std::fprintf(stderr, "%s: error: --exec and --stdout: choose one output\n", kProgram);
+    return xfer::cli::kExitUsage;
+  }
+  if (to_stdout && common.json) {
+    std::fprintf(stderr, "%s: error: --stdout and --json: stdout carries the data\n", kProgram);
+    return xfer::cli::kExitUsage;
+  }
+  if (to_stdout == !options.dest_dir.empty()) {
+    std::fprintf(stderr, "%s: error: %s\n", kProgram,
+                 to_stdout ? "--stdout takes no DIR" : "DIR is required (except with --stdout)");
+    return xfer::cli::kExitUsage;
+  }
+  if (!exec.empty()) {
+    xfer::Status split = xfer::cli::CommandArgv(exec, shell, &options.exec);
+    if (!split.ok()) {
+      std::fprintf(stderr, "%s: error: --exec: %s\n", kProgram, split.message().c_str());
+      return xfer::cli::kExitUsage;
+    }
+  }
+  if (to_stdout) options.output_fd = STDOUT_FILENO;
   if (preflight) return RunPreflight(options, need, &incoming);
 
   xfer::CancelToken cancel;
@@ -130,12 +172,14 @@ int main(int argc, char** argv) {
     status = firewall.Open(open_firewall_for, receiver->port());
     if (!status.ok()) return xfer::cli::ReportError(kProgram, status);
   }
-  std::printf("%s\n", receiver->ticket().Format().c_str());
-  std::fflush(stdout);
+  // With --stdout, stdout carries the data: the lines for people and for `xfer` go to stderr.
+  FILE* lines = to_stdout ? stderr : stdout;
+  std::fprintf(lines, "%s\n", receiver->ticket().Format().c_str());
+  std::fflush(lines);
 
   xfer::Report report;
   status = receiver->Run(&report);
   if (!status.ok()) return xfer::cli::ReportError(kProgram, status);
-  std::printf("%s\n", report.ToJson().c_str());
+  std::fprintf(lines, "%s\n", report.ToJson().c_str());
   return xfer::cli::kExitOk;
 }

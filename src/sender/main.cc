@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "cli_common.h"
+#include "shell_quote.h"
 #include "xfer/sender.h"
 
 namespace {
@@ -85,7 +86,36 @@ int main(int argc, char** argv) {
       "Exit status: 0 success (every receiver), 1 transfer failed (for at least one receiver),\n"
       "2 bad command line.",
       kProgram};
-  app.add_option("PATH", options.paths, "Files or directories to send")->required();
+  std::string exec;
+  bool shell = false;
+  bool from_stdin = false;
+  app.add_option("PATH", options.paths, "Files or directories to send");
+  CLI::Option* exec_option = app.add_option(
+      "--exec", exec,
+      "Send the standard output of CMD instead of files (a byte stream: receive it with "
+      "xfer-recv --exec or --stdout). CMD is split into words as sh would, without expansion, "
+      "and run without a shell unless --shell; it starts once the receivers accepted, its "
+      "stdin is /dev/null, and a non-zero exit fails the transfer on both sides")
+      ->type_name("CMD");
+  app.add_flag("--shell", shell, "Run the --exec CMD with /bin/sh -c (pipes, variables, globs)")
+      ->needs(exec_option);
+  std::string files_from;
+  bool null_separated = false;
+  app.add_option("--files-from", files_from,
+                 "Send exactly the paths FILE names, one per line (- : stdin), relative to -C DIR "
+                 "or the working directory, as tar -T FILE --no-recursion would: a listed "
+                 "directory comes without its content unless that is listed too, unlisted "
+                 "parents come with their metadata. Absolute names, '..', names that do not "
+                 "exist and paths through symlinks are refused, naming the line")
+      ->type_name("FILE");
+  app.add_flag("-0,--null", null_separated,
+               "With --files-from: names end with NUL, not newline (find -print0)");
+  app.add_option("-C,--directory", options.file_list_dir,
+                 "With --files-from: the directory the names are relative to")
+      ->type_name("DIR");
+  app.add_flag("--stdin", from_stdin,
+               "Send this program's standard input (a byte stream) instead of files; the tickets "
+               "then come from --ticket-file");
   // Required unless --preflight: checked after parsing, as CLI11 has no "required unless".
   app.add_option("--to", hosts, "Host where xfer-recv listens; repeat it to send to several")
       ->allow_extra_args(false);
@@ -115,6 +145,38 @@ int main(int argc, char** argv) {
   int exit_code = 0;
   if (!xfer::cli::ParseCommandLine(&app, argc, argv, &exit_code)) return exit_code;
   if (preflight) return RunPreflight(options.paths);
+  int sources = !options.paths.empty() + !exec.empty() + from_stdin + !files_from.empty();
+  if (sources != 1) {
+    std::fprintf(stderr,
+                 "%s: error: give one source: PATH..., --files-from FILE, --exec CMD or "
+                 "--stdin\n",
+                 kProgram);
+    return xfer::cli::kExitUsage;
+  }
+  if ((null_separated || !options.file_list_dir.empty()) && files_from.empty()) {
+    std::fprintf(stderr, "%s: error: -0 and -C go with --files-from\n", kProgram);
+    return xfer::cli::kExitUsage;
+  }
+  bool data_on_stdin = from_stdin || files_from == "-";
+  if (data_on_stdin && (ticket_file.empty() || common.lifeline)) {
+    std::fprintf(stderr,
+                 "%s: error: %s: stdin carries the data, so the tickets come from "
+                 "--ticket-file, and --lifeline cannot watch it\n",
+                 kProgram, from_stdin ? "--stdin" : "--files-from -");
+    return xfer::cli::kExitUsage;
+  }
+  if (!exec.empty()) {
+    xfer::Status split = xfer::cli::CommandArgv(exec, shell, &options.exec);
+    if (!split.ok()) {
+      std::fprintf(stderr, "%s: error: --exec: %s\n", kProgram, split.message().c_str());
+      return xfer::cli::kExitUsage;
+    }
+  }
+  if (from_stdin) options.stream_fd = 0;
+  if (!files_from.empty()) {
+    xfer::Status read = xfer::LoadFileList(files_from, null_separated, &options);
+    if (!read.ok()) return xfer::cli::ReportError(kProgram, read);
+  }
   if (app.count("--to") == 0) {
     std::fprintf(stderr, "%s: error: --to is required (except with --preflight)\n", kProgram);
     return xfer::cli::kExitUsage;

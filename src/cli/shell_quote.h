@@ -9,7 +9,7 @@
 
 #include "xfer/status.h"
 
-namespace xfer::orchestrator {
+namespace xfer::cli {
 
 // One POSIX sh word that sh reads back as exactly arg: left bare when it holds only characters
 // that are never special ([A-Za-z0-9_@%+,./:-]), otherwise in single quotes with ' as '\''.
@@ -24,4 +24,8 @@ std::string ShellCommand(const std::vector<std::string>& argv);
 // character. Fails on an unclosed quote or a trailing backslash.
 Status SplitCommandWords(std::string_view text, std::vector<std::string>* words);
 
-}  // namespace xfer::orchestrator
+// The argv of a user's --exec CMD: its words (SplitCommandWords), or with shell
+// {"/bin/sh", "-c", CMD}. Fails on an empty command.
+Status CommandArgv(std::string_view text, bool shell, std::vector<std::string>* argv);
+
+}  // namespace xfer::cli

@@ -1,6 +1,6 @@
 #include "shell_quote.h"
 
-namespace xfer::orchestrator {
+namespace xfer::cli {
 
 namespace {
 
@@ -99,4 +99,18 @@ Status SplitCommandWords(std::string_view text, std::vector<std::string>* words)
   return Status::Ok();
 }
 
-}  // namespace xfer::orchestrator
+Status CommandArgv(std::string_view text, bool shell, std::vector<std::string>* argv) {
+  std::vector<std::string> words;
+  if (shell) {
+    words = {"/bin/sh", "-c", std::string(text)};
+  } else {
+    XFER_RETURN_IF_ERROR(SplitCommandWords(text, &words));
+  }
+  if (words.empty() || words[0].empty()) {
+    return Status(Code::kInvalidArgument, "the command is empty");
+  }
+  *argv = std::move(words);
+  return Status::Ok();
+}
+
+}  // namespace xfer::cli
