@@ -189,8 +189,33 @@ TEST(WireFormat, HelloCarriesTheResumeFlagAndRefusesUnknownFlags) {
   Hello back;
   ASSERT_TRUE(DecodeHello(encoded, &back).ok());
   EXPECT_TRUE(back.resume);
-  encoded[6] = 2;
+  encoded[6] = 4;
   EXPECT_EQ(DecodeHello(encoded, &back).code(), Code::kProtocol);
+}
+
+TEST(WireFormat, AStreamHelloHasTheStreamFlagAndNoNamesOrEntries) {
+  Hello hello;
+  hello.chunk_size = 1 << 20;
+  hello.stream = true;
+  std::string encoded = EncodeHello(hello);
+  EXPECT_EQ(Hex(encoded), "58465231" "0100" "0200" "00001000" "0000000000000000"
+                          "0000000000000000" "0000000000000000" "0000000000000000" "00000000");
+  Hello back;
+  ASSERT_TRUE(DecodeHello(encoded, &back).ok());
+  EXPECT_TRUE(back.stream);
+  EXPECT_TRUE(back.top_names.empty());
+
+  Hello named = hello;
+  named.top_names = {"db"};
+  EXPECT_EQ(DecodeHello(EncodeHello(named), &back).code(), Code::kProtocol);
+  Hello counted = hello;
+  counted.files = 1;
+  EXPECT_EQ(DecodeHello(EncodeHello(counted), &back).code(), Code::kProtocol);
+  Hello resumed = hello;
+  resumed.resume = true;
+  EXPECT_EQ(DecodeHello(EncodeHello(resumed), &back).code(), Code::kProtocol);
+  hello.stream = false;  // an archive without names
+  EXPECT_EQ(DecodeHello(EncodeHello(hello), &back).code(), Code::kProtocol);
 }
 
 TEST(WireFormat, HeldFramesAreNumberedChecksummedPayloadFrames) {

@@ -29,6 +29,13 @@ struct ReceiveOptions {
   // output_fd: the stream is written to this descriptor (e.g. 1) as it arrives, each chunk once
   // verified; only the outcome says whether all of it did. dest_dir must be empty.
   int output_fd = -1;
+  // to_archive: the files sent are stored as an archive file at this path instead, PATH.tar or
+  // PATH.tar.zst (.tzst), byte for byte the pax stream (zstd level archive_level, 0: 1), under a
+  // temporary name beside it until the stream and every file's digest verified and it is
+  // durable; `tar --zstd -xpf` restores the tree, `xfer-send --from-archive` sends it again.
+  // dest_dir must be empty. An existing PATH is refused when Listen runs, unless overwrite.
+  std::string to_archive;
+  int archive_level = 0;
   std::string listen_address;     // "" for every address
   uint16_t port = 0;              // 0: the kernel picks a free port
   bool encrypt = true;            // false: authenticated and checksummed, but in clear

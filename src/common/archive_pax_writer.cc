@@ -72,4 +72,10 @@ Status PaxWriter::Close() {
   return Status::Ok();
 }
 
+void DropUnrestoredTimes(struct archive_entry* entry) {
+  archive_entry_unset_atime(entry);
+  archive_entry_unset_ctime(entry);
+  archive_entry_unset_birthtime(entry);
+}
+
 }  // namespace xfer

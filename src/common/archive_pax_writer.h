@@ -53,4 +53,8 @@ class PaxWriter {
   bool closed_ = false;
 };
 
+// Time fields the receiver does not restore are left out of an entry, so that a stream depends
+// only on what is restored (and atime, which every read changes, does not make two runs differ).
+void DropUnrestoredTimes(struct archive_entry* entry);
+
 }  // namespace xfer

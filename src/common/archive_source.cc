@@ -40,13 +40,6 @@ Status Replaced(const std::string& shown) {
   return Status(Code::kIoError, shown + " was replaced while being read");
 }
 
-// Time fields the receiver does not restore are left out, so that a stream depends only on what
-// is restored (and atime, which every read changes, does not make two runs differ).
-void DropUnrestoredTimes(struct archive_entry* entry) {
-  archive_entry_unset_atime(entry);
-  archive_entry_unset_ctime(entry);
-  archive_entry_unset_birthtime(entry);
-}
 
 class SourceArchiver {
  public:

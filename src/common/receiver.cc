@@ -18,6 +18,7 @@
 #include <unordered_set>
 
 #include "archive_extractor.h"
+#include "archive_file_output.h"
 #include "command_process.h"
 #include "connection_gate.h"
 #include "forwarder.h"
@@ -54,6 +55,7 @@ struct Receiver::State {
   uint16_t port = 0;
   Ticket ticket;
   bool ran = false;
+  std::unique_ptr<ArchiveFileOutput> archive;  // with options.to_archive, made by Listen
 };
 
 Receiver::Receiver(std::unique_ptr<State> state) : state_(std::move(state)) {}
@@ -67,19 +69,21 @@ namespace {
 // Checks that options name one output, with what it needs: a destination directory to extract
 // into or to run a command in, and none for a descriptor.
 Status CheckOutput(const ReceiveOptions& options) {
-  if (!options.exec.empty() && options.output_fd >= 0) {
-    return Status(Code::kInvalidArgument, "receive into one output: a command or a descriptor");
-  }
-  bool extract = options.exec.empty() && options.output_fd < 0;
-  if ((options.resume || options.reread_check) && !extract) {
+  int outputs = !options.exec.empty() + (options.output_fd >= 0) + !options.to_archive.empty();
+  if (outputs > 1) {
     return Status(Code::kInvalidArgument,
-                  "resume and re-reading work when extracting files, not for a command's input "
-                  "or a stream written out");
+                  "receive into one output: a command, a descriptor or an archive file");
+  }
+  if ((options.resume || options.reread_check) && outputs > 0) {
+    return Status(Code::kInvalidArgument,
+                  "resume and re-reading work when extracting files, not for a command's input, "
+                  "a stream written out or an archive file");
   }
   if (!options.exec.empty()) XFER_RETURN_IF_ERROR(CommandProcess::CheckRunnable(options.exec));
-  if (options.output_fd >= 0) {
+  if (options.output_fd >= 0 || !options.to_archive.empty()) {
     if (!options.dest_dir.empty()) {
-      return Status(Code::kInvalidArgument, "a stream written out takes no destination directory");
+      return Status(Code::kInvalidArgument,
+                    "a stream written out or an archive file takes no destination directory");
     }
     return Status::Ok();
   }
@@ -100,6 +104,13 @@ Status Receiver::Listen(const ReceiveOptions& options, std::unique_ptr<Receiver>
   XFER_RETURN_IF_ERROR(CheckOutput(options));
   auto state = std::make_unique<State>();
   state->options = options;
+  if (!options.to_archive.empty()) {
+    XFER_RETURN_IF_ERROR(
+        ArchiveFileOutput::Create(options.to_archive, options.overwrite, &state->archive));
+    state->archive->SetCompression(
+        options.archive_level > 0 ? options.archive_level : ArchiveFileOutput::kDefaultZstdLevel,
+        options.threads);
+  }
   XFER_RETURN_IF_ERROR(
       ListenTcp(options.listen_address, options.port, &state->listener, &state->port));
   XFER_RETURN_IF_ERROR(Ticket::Generate(state->port, options.encrypt, &state->ticket));
@@ -111,8 +122,11 @@ namespace {
 
 class ReceiveSession {
  public:
-  ReceiveSession(const ReceiveOptions& options, const Ticket& ticket)
-      : options_(options), ticket_(ticket), pacer_(options.progress, options.progress_interval) {
+  ReceiveSession(const ReceiveOptions& options, const Ticket& ticket, ArchiveFileOutput* archive)
+      : options_(options),
+        ticket_(ticket),
+        archive_(archive),
+        pacer_(options.progress, options.progress_interval) {
     if (options.forward) forwarder_ = std::make_unique<Forwarder>(options);
   }
 
@@ -186,11 +200,12 @@ class ReceiveSession {
   Status Admit(const Hello& hello) {
     bool exec = !options_.exec.empty();
     if (hello.stream && !exec && options_.output_fd < 0) {
+      std::string into = archive_ != nullptr ? "an archive file holds files; " : "";
       return Status(Code::kInvalidArgument,
-                    "the sender sends a byte stream (xfer-send --exec or --stdin), not files: "
-                    "receive it with xfer-recv --exec or --stdout");
+                    "the sender sends a byte stream (xfer-send --exec or --stdin), not files: " +
+                        into + "receive it with xfer-recv --exec or --stdout");
     }
-    if (options_.output_fd >= 0) return Status::Ok();  // nothing is staged
+    if (options_.output_fd >= 0 || archive_ != nullptr) return Status::Ok();  // nothing is staged
     // A command may create any names; the rename into place checks them.
     const std::vector<std::string> none;
     const std::vector<std::string>& names = exec ? none : hello.top_names;
@@ -346,6 +361,11 @@ class ReceiveSession {
                                      &output_failed));
       return stream->VerifyEnd(nullptr);
     }
+    if (archive_ != nullptr) {
+      XFER_RETURN_IF_ERROR(
+          archive_->Store(stream, hello.top_names, options_.cancel, written, counters));
+      return stream->VerifyEnd(written);
+    }
     ExtractOptions extract;
     extract.staging_dir = staging_.path();
     extract.top_names = hello.top_names;
@@ -389,6 +409,7 @@ class ReceiveSession {
   // Makes the output durable and puts it in place.
   Status Commit(const Hello& hello, const Manifest& written) {
     if (options_.output_fd >= 0) return SyncOutput();
+    if (archive_ != nullptr) return archive_->Commit(options_.sync);
     if (options_.sync) XFER_RETURN_IF_ERROR(staging_.Sync());
     if (options_.reread_check) {
       RereadStats reread;
@@ -439,6 +460,7 @@ class ReceiveSession {
 
   const ReceiveOptions& options_;
   const Ticket& ticket_;
+  ArchiveFileOutput* archive_;  // with options.to_archive
   ProgressPacer pacer_;
   std::unique_ptr<Channel> channel_;
   StagingDir staging_;
@@ -455,7 +477,7 @@ Status Receiver::Run(Report* report) {
   if (state_->ran) return Status(Code::kInvalidArgument, "a Receiver runs one transfer only");
   state_->ran = true;
   ScopedSigpipeBlock no_sigpipe;
-  ReceiveSession session(state_->options, state_->ticket);
+  ReceiveSession session(state_->options, state_->ticket, state_->archive.get());
   return session.Run(&state_->listener, report);
 }
 

@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "archive_file_source.h"
 #include "archive_source_list.h"
 #include "command_process.h"
 #include "stream_copy.h"
@@ -37,6 +38,24 @@ class ListSource : public SendSource {
 
  private:
   FileList list_;
+};
+
+// The entries of an archive file.
+class ArchiveFileSource : public SendSource {
+ public:
+  ArchiveFileSource(const std::string& path, int strip_components)
+      : path_(path), strip_components_(strip_components) {}
+  Status Summarize(SourceSummary* out) override {
+    return SummarizeArchiveFile(path_, strip_components_, out);
+  }
+  Status Write(ByteSink* sink, const CancelToken* cancel, const HeldFiles*, Manifest* manifest,
+               ArchiveCounters* counters) override {
+    return CopyArchiveFile(path_, strip_components_, sink, cancel, manifest, counters);
+  }
+
+ private:
+  const std::string& path_;
+  int strip_components_;
 };
 
 // The output of a command, or what a descriptor yields.
@@ -107,6 +126,8 @@ Status SendSource::Open(const SendOptions& options, std::unique_ptr<SendSource>*
   if (!options.exec.empty()) XFER_RETURN_IF_ERROR(CommandProcess::CheckRunnable(options.exec));
   if (stream) {
     out->reset(new StreamSource(options.exec, options.stream_fd, options.idle_timeout));
+  } else if (!options.from_archive.empty()) {
+    out->reset(new ArchiveFileSource(options.from_archive, options.strip_components));
   } else if (!options.file_list.empty()) {
     out->reset(new ListSource(options));
   } else {

@@ -70,6 +70,18 @@ int main(int argc, char** argv) {
       ->type_name("CMD");
   app.add_flag("--shell", shell, "Run the --exec CMD with /bin/sh -c (pipes, variables, globs)")
       ->needs(exec_option);
+  CLI::Option* archive_option = app.add_option(
+      "--to-archive", options.to_archive,
+      "Store the files sent as an archive file instead of extracting them (no DIR): FILE.tar, "
+      "or FILE.tar.zst / FILE.tzst compressed with zstd. The stream is stored byte for byte and "
+      "checked as it is written (every entry's path, every file's checksum); the file appears "
+      "under its name only once all of it verified and is on disk. Restore with tar --zstd "
+      "-xpf FILE, or send it again with xfer-send --from-archive FILE")
+      ->type_name("FILE");
+  app.add_option("--level", options.archive_level,
+                 "With --to-archive: the zstd level, 1 to 19 (default 1)")
+      ->check(CLI::Range(1, 19))
+      ->needs(archive_option);
   app.add_flag("--stdout", to_stdout,
                "Write what arrives to standard output instead (no DIR), each chunk once "
                "verified; the exit status says whether all of it arrived. The ticket and the "
@@ -122,17 +134,20 @@ int main(int argc, char** argv) {
   xfer::cli::AddCommonFlags(&app, kProgram, &common);
   int exit_code = 0;
   if (!xfer::cli::ParseCommandLine(&app, argc, argv, &exit_code)) return exit_code;
-  if (!exec.empty() && to_stdout) {
-    std::fprintf(stderr, "%s: error: --exec and --stdout: choose one output\n", kProgram);
+  if (!exec.empty() + to_stdout + !options.to_archive.empty() > 1) {
+    std::fprintf(stderr, "%s: error: --exec, --stdout and --to-archive: choose one output\n",
+                 kProgram);
     return xfer::cli::kExitUsage;
   }
   if (to_stdout && common.json) {
     std::fprintf(stderr, "%s: error: --stdout and --json: stdout carries the data\n", kProgram);
     return xfer::cli::kExitUsage;
   }
-  if (to_stdout == !options.dest_dir.empty()) {
+  bool no_dir = to_stdout || !options.to_archive.empty();
+  if (no_dir == !options.dest_dir.empty()) {
     std::fprintf(stderr, "%s: error: %s\n", kProgram,
-                 to_stdout ? "--stdout takes no DIR" : "DIR is required (except with --stdout)");
+                 no_dir ? "--stdout and --to-archive take no DIR"
+                        : "DIR is required (except with --stdout or --to-archive)");
     return xfer::cli::kExitUsage;
   }
   if (!exec.empty()) {

@@ -113,6 +113,17 @@ int main(int argc, char** argv) {
   app.add_option("-C,--directory", options.file_list_dir,
                  "With --files-from: the directory the names are relative to")
       ->type_name("DIR");
+  CLI::Option* archive_option = app.add_option(
+      "--from-archive", options.from_archive,
+      "Send the entries of an existing archive instead of files: any format libarchive reads "
+      "(tar, pax, cpio, zip, 7z; gzip, bzip2, xz, zstd, lz4 compressed). The receiver extracts "
+      "them like a tree, with the same checks; absolute names and '..' are refused")
+      ->type_name("FILE");
+  app.add_option("--strip-components", options.strip_components,
+                 "With --from-archive: remove N leading components from each name (as tar "
+                 "does; an entry left without a name is skipped)")
+      ->check(CLI::NonNegativeNumber)
+      ->needs(archive_option);
   app.add_flag("--stdin", from_stdin,
                "Send this program's standard input (a byte stream) instead of files; the tickets "
                "then come from --ticket-file");
@@ -145,11 +156,12 @@ int main(int argc, char** argv) {
   int exit_code = 0;
   if (!xfer::cli::ParseCommandLine(&app, argc, argv, &exit_code)) return exit_code;
   if (preflight) return RunPreflight(options.paths);
-  int sources = !options.paths.empty() + !exec.empty() + from_stdin + !files_from.empty();
+  int sources = !options.paths.empty() + !exec.empty() + from_stdin + !files_from.empty() +
+                !options.from_archive.empty();
   if (sources != 1) {
     std::fprintf(stderr,
-                 "%s: error: give one source: PATH..., --files-from FILE, --exec CMD or "
-                 "--stdin\n",
+                 "%s: error: give one source: PATH..., --files-from FILE, --from-archive FILE, "
+                 "--exec CMD or --stdin\n",
                  kProgram);
     return xfer::cli::kExitUsage;
   }
