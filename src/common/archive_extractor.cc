@@ -30,6 +30,7 @@
 #include "entry_path.h"
 #include "fs_util.h"
 #include "resume_recorder.h"
+#include "symlink_guard.h"
 
 namespace xfer {
 
@@ -51,40 +52,6 @@ namespace {
 constexpr int kExtractFlags = ARCHIVE_EXTRACT_OWNER | ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME |
                               ARCHIVE_EXTRACT_XATTR | ARCHIVE_EXTRACT_ACL |
                               ARCHIVE_EXTRACT_SECURE_NODOTDOT;
-
-// The symlinks this extraction created (entry paths relative to the staging directory).
-class SymlinkGuard {
- public:
-  // Fails with kUnsafe when a directory on the way to rel (not rel itself) is a symlink we made.
-  Status CheckPath(const std::string& rel, const std::string& shown) const {
-    if (links_.empty()) return Status::Ok();
-    for (size_t slash = rel.find('/'); slash != std::string::npos;
-         slash = rel.find('/', slash + 1)) {
-      auto link = links_.find(rel.substr(0, slash));
-      if (link != links_.end()) {
-        return Status(Code::kUnsafe, "refusing entry '" + shown +
-                                         "': it would be written through the symlink '" +
-                                         EscapeForMessage(*link) + "'");
-      }
-    }
-    return Status::Ok();
-  }
-
-  // A new entry at rel replaces whatever is there. True when that is a symlink we made: the
-  // caller removes the link itself first, so that libarchive cannot apply a directory's
-  // metadata through it.
-  bool Replaced(const std::string& rel) { return links_.erase(rel) > 0; }
-
-  // After an entry was written: a symlink entry, or a hardlink to one of ours, made a symlink.
-  void Written(const std::string& rel, bool is_symlink, const std::string& hardlink_target) {
-    if (is_symlink || (!hardlink_target.empty() && links_.count(hardlink_target) > 0)) {
-      links_.insert(rel);
-    }
-  }
-
- private:
-  std::unordered_set<std::string> links_;
-};
 
 // Hands libarchive the source's buffers as they are (no copy) and keeps the source's own error.
 struct SourceReader {

@@ -21,12 +21,12 @@
 #include <cstring>
 #include <fstream>
 #include <string_view>
-#include <unordered_set>
 #include <utility>
 
 #include "archive_handles.h"
 #include "archive_metadata_digest.h"
 #include "entry_path.h"
+#include "symlink_guard.h"
 #include "xxh128_hasher.h"
 
 namespace xfer {
@@ -243,12 +243,12 @@ class StreamParser {
       return Status(Code::kProtocol, "refusing entry '" + shown + "': unsupported file type");
     }
     XFER_RETURN_IF_ERROR(RefuseResumed(entry, shown));
-    XFER_RETURN_IF_ERROR(CheckNotThroughSymlink(rel, shown));
-    links_.erase(rel);  // whatever was at rel is replaced
+    XFER_RETURN_IF_ERROR(symlinks_.CheckPath(rel, shown));
+    symlinks_.Replaced(rel);  // whatever was at rel is replaced
     std::string target;
     if (raw_target != nullptr) {
       XFER_RETURN_IF_ERROR(CheckHardlinkTarget(rel, raw_target, top_names_, &target));
-      XFER_RETURN_IF_ERROR(CheckNotThroughSymlink(target, shown));
+      XFER_RETURN_IF_ERROR(symlinks_.CheckPath(target, shown));
     }
     // A hardlink adds a name, never content (the extractor drops data in a hardlink entry): no
     // record. Its data, if any, is still in the file, as received.
@@ -257,10 +257,7 @@ class StreamParser {
       XFER_RETURN_IF_ERROR(DigestData(entry, &record));
       if (written_ != nullptr) written_->push_back(std::move(record));
     }
-    if (archive_entry_filetype(entry) == AE_IFLNK ||
-        (raw_target != nullptr && links_.count(target))) {
-      links_.insert(rel);
-    }
+    symlinks_.Written(rel, archive_entry_filetype(entry) == AE_IFLNK, target);
     if (counters_ != nullptr) counters_->entries_written.fetch_add(1, std::memory_order_relaxed);
     return Status::Ok();
   }
@@ -277,22 +274,6 @@ class StreamParser {
         return Status(Code::kProtocol, "refusing entry '" + shown +
                                            "': it resumes a file of an interrupted transfer, "
                                            "which an archive file cannot hold");
-      }
-    }
-    return Status::Ok();
-  }
-
-  // The extractor refuses an entry (or hardlink target) below a symlink the stream made; so does
-  // this, so that the same streams pass, and `tar -x` of the file never writes through a link.
-  Status CheckNotThroughSymlink(const std::string& rel, const std::string& shown) const {
-    if (links_.empty()) return Status::Ok();
-    for (size_t slash = rel.find('/'); slash != std::string::npos;
-         slash = rel.find('/', slash + 1)) {
-      auto link = links_.find(rel.substr(0, slash));
-      if (link != links_.end()) {
-        return Status(Code::kUnsafe, "refusing entry '" + shown +
-                                         "': it would be written through the symlink '" +
-                                         EscapeForMessage(*link) + "'");
       }
     }
     return Status::Ok();
@@ -349,7 +330,7 @@ class StreamParser {
   Manifest* written_;
   ExtractCounters* counters_;
   std::string last_entry_;
-  std::unordered_set<std::string> links_;  // symlinks the stream made (and hardlinks to them)
+  SymlinkGuard symlinks_;  // symlinks the stream made (and hardlinks to them)
   Xxh128Hasher hasher_;
   ArchiveReadPtr reader_;
 };
