@@ -93,5 +93,27 @@ TEST_F(SendSourcesTest, FilesFromRefusesAnEmptyListAndStdinWithoutATicketFile) {
   EXPECT_TRUE(Contains(on_stdin.stderr_text(), "the tickets come from --ticket-file"));
 }
 
+TEST_F(SendSourcesTest, PreflightSurveysAListAndAnArchiveAsTheyWouldBeSent) {
+  std::string list = tmp_.Sub("list.txt");
+  WriteFile(list, "db/sbtest/t1.ibd\n");
+  ChildProcess listed({XferSendPath(), "--preflight", "--files-from", list, "-C", src_});
+  ASSERT_EQ(listed.Wait(), 0) << listed.stderr_text();
+  // db and db/sbtest come as parents: 3 entries, 1 file of 2 bytes.
+  EXPECT_TRUE(Contains(listed.stdout_text(), "\"entries\":3,\"files\":1,\"bytes\":2,"));
+  EXPECT_TRUE(Contains(listed.stdout_text(), "\"names\":[\"db\"]"));
+
+  std::string archive = tmp_.Sub("db.tar");
+  ChildProcess tar({"/bin/tar", "-cf", archive, "-C", src_, "db"});
+  ASSERT_EQ(tar.Wait(), 0) << tar.stderr_text();
+  ChildProcess archived({XferSendPath(), "--preflight", "--from-archive", archive,
+                         "--strip-components", "1"});
+  ASSERT_EQ(archived.Wait(), 0) << archived.stderr_text();
+  EXPECT_TRUE(Contains(archived.stdout_text(), "\"files\":4,"));
+  // The archive's order (tar's readdir order), each top-level name once.
+  for (const char* name : {"\"ibdata1\"", "\"mysql\"", "\"sbtest\""}) {
+    EXPECT_TRUE(Contains(archived.stdout_text(), name));
+  }
+}
+
 }  // namespace
 }  // namespace xfer::testing

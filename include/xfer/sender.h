@@ -92,8 +92,9 @@ struct SourceSurvey {
   uint64_t allocated_bytes = 0;        // what the files occupy on disk (holes not counted)
 };
 
-// Walks the paths as Send would, reading no file content and connecting nowhere. Fails as Send
-// would, naming the path: a missing or unreadable source, two paths with the same basename.
-Status SurveySources(const std::vector<std::string>& paths, SourceSurvey* out);
+// Walks the source options name (paths, a file list or an archive file) as Send would, reading
+// no file content and connecting nowhere; a stream has nothing to survey. Fails as Send would,
+// naming the path: a missing or unreadable source, two paths with the same basename.
+Status SurveySources(const SendOptions& options, SourceSurvey* out);
 
 }  // namespace xfer

@@ -44,9 +44,9 @@ xfer::Status ReadTicketsFromStdin(std::chrono::seconds timeout, size_t count,
 }
 
 // --preflight: what a send of paths would carry, for `xfer` to check every host before it starts.
-int RunPreflight(const std::vector<std::string>& paths) {
+int RunPreflight(const xfer::SendOptions& options) {
   xfer::SourceSurvey survey;
-  xfer::Status status = xfer::SurveySources(paths, &survey);
+  xfer::Status status = xfer::SurveySources(options, &survey);
   if (!status.ok()) return xfer::cli::ReportError(kProgram, status);
   std::string names;
   for (const std::string& name : survey.top_names) {
@@ -149,13 +149,13 @@ int main(int argc, char** argv) {
                "and the bytes, read and checked against the receiver's digest); with nothing "
                "held, a whole transfer");
   app.add_flag("--preflight", preflight,
-               "Only check the PATHs: walk them as a send would, send nothing, and print one "
+               "Only check the source: walk the PATHs (or the list, or the archive) as a send "
+               "would, send nothing, and print one "
                "JSON line: {\"preflight\":\"ok\",...,\"entries\":N,\"files\":N,\"bytes\":N,"
                "\"allocated_bytes\":N,\"names\":[...]}");
   xfer::cli::AddCommonFlags(&app, kProgram, &common);
   int exit_code = 0;
   if (!xfer::cli::ParseCommandLine(&app, argc, argv, &exit_code)) return exit_code;
-  if (preflight) return RunPreflight(options.paths);
   int sources = !options.paths.empty() + !exec.empty() + from_stdin + !files_from.empty() +
                 !options.from_archive.empty();
   if (sources != 1) {
@@ -170,7 +170,7 @@ int main(int argc, char** argv) {
     return xfer::cli::kExitUsage;
   }
   bool data_on_stdin = from_stdin || files_from == "-";
-  if (data_on_stdin && (ticket_file.empty() || common.lifeline)) {
+  if (data_on_stdin && !preflight && (ticket_file.empty() || common.lifeline)) {
     std::fprintf(stderr,
                  "%s: error: %s: stdin carries the data, so the tickets come from "
                  "--ticket-file, and --lifeline cannot watch it\n",
@@ -189,6 +189,7 @@ int main(int argc, char** argv) {
     xfer::Status read = xfer::LoadFileList(files_from, null_separated, &options);
     if (!read.ok()) return xfer::cli::ReportError(kProgram, read);
   }
+  if (preflight) return RunPreflight(options);
   if (app.count("--to") == 0) {
     std::fprintf(stderr, "%s: error: --to is required (except with --preflight)\n", kProgram);
     return xfer::cli::kExitUsage;
