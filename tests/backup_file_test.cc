@@ -148,5 +148,14 @@ TEST_F(BackupFileTest, ACorruptArchiveFailsBothSidesAndRestoresNothing) {
   EXPECT_TRUE(ListDir(dst_).empty());
 }
 
+TEST_F(BackupFileTest, TheEmbeddingExampleBacksUpAndRestores) {
+  std::string file = tmp_.Sub("db.tar.zst");
+  ChildProcess backup({XFER_BACKUP_EXAMPLE_PATH, "backup", tree_.root, file});
+  ASSERT_EQ(backup.Wait(), 0) << backup.stderr_text();
+  ChildProcess restore({XFER_BACKUP_EXAMPLE_PATH, "restore", file, dst_});
+  ASSERT_EQ(restore.Wait(), 0) << restore.stderr_text();
+  EXPECT_THAT(CompareTrees(tree_.root, dst_ + "/db"), ::testing::IsEmpty());
+}
+
 }  // namespace
 }  // namespace xfer::testing
