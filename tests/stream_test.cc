@@ -2,9 +2,11 @@
 // programs on loopback, and what happens when a command fails at either end.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 
 #include <cerrno>
+#include <cstring>
 
 #include "program_paths.h"
 #include "temp_dir.h"
@@ -148,6 +150,39 @@ TEST_F(StreamTest, ASenderKilledMidStreamStopsTheReceiverCommandAndLeavesNothing
   pid_t consumer = std::stoi(ReadFile(pid_file));
   EXPECT_EQ(kill(consumer, 0), -1) << "the receiver's command was left running";
   EXPECT_EQ(errno, ESRCH);
+}
+
+TEST_F(StreamTest, AReceiverKilledMidStreamStopsTheSenderCommand) {
+  std::string pid_file = tmp_.Sub("producer.pid");
+  std::string ticket;
+  auto receiver = StartReceiver(dst_, {"--json", "--exec", "dd of=/dev/null status=none"},
+                                &ticket);
+  auto sender = StartSender(
+      ticket, {}, {"--shell", "--exec", "echo $$ > " + pid_file + "; exec cat /dev/zero"});
+  ASSERT_TRUE(AwaitProgress(receiver.get())) << receiver->stderr_text();
+  receiver->Kill(SIGKILL);
+  EXPECT_EQ(receiver->Wait(), 128 + SIGKILL);
+  EXPECT_EQ(sender->Wait(), 1) << sender->stderr_text();
+  EXPECT_TRUE(Contains(sender->stderr_text(), "xfer-send: error: "));
+  pid_t producer = std::stoi(ReadFile(pid_file));
+  EXPECT_EQ(kill(producer, 0), -1) << "the sender's command was left running";
+  EXPECT_EQ(errno, ESRCH);
+}
+
+TEST_F(StreamTest, AFullDiskFailsTheReceiverCommandAndLeavesNothing) {
+  std::string small = tmp_.Sub("small");
+  ASSERT_EQ(mkdir(small.c_str(), 0755), 0);
+  ASSERT_EQ(mount("tmpfs", small.c_str(), "tmpfs", 0, "size=1m"), 0) << strerror(errno);
+  std::string ticket;
+  auto receiver = StartReceiver(small, {"--exec", "dd of=copy.bin status=none"}, &ticket);
+  auto sender = StartSender(ticket, {}, {"--exec", "cat " + data_});
+  EXPECT_EQ(sender->Wait(), 1);
+  EXPECT_EQ(receiver->Wait(), 1);
+  EXPECT_TRUE(Contains(receiver->stderr_text(), "No space left on device"));  // dd says so
+  EXPECT_TRUE(Contains(receiver->stderr_text(), "exited with status 1"));
+  EXPECT_TRUE(Contains(sender->stderr_text(), "exited with status 1"));
+  EXPECT_TRUE(ListDir(small).empty());
+  ASSERT_EQ(umount(small.c_str()), 0);
 }
 
 TEST_F(StreamTest, FilesSentToACommandArriveAsAPaxArchive) {
