@@ -185,6 +185,25 @@ TEST_F(StreamTest, AFullDiskFailsTheReceiverCommandAndLeavesNothing) {
   ASSERT_EQ(umount(small.c_str()), 0);
 }
 
+TEST_F(StreamTest, SigtermStopsASenderWaitingForASilentCommand) {
+  std::string pid_file = tmp_.Sub("producer.pid");
+  // The receiver's ticket, then the stream, come out of one pipe.
+  ChildProcess receiver({"/bin/sh", "-c",
+                         std::string(XferRecvPath()) +
+                             " --listen 127.0.0.1 --timeout 60 --stdout 2>&1"});
+  std::string ticket = receiver.ReadStdoutLine();
+  // One line (sent in a short chunk), then silence far longer than the waits below.
+  auto sender = StartSender(ticket, {},
+                            {"--idle-timeout", "600", "--shell", "--exec",
+                             "echo $$ > " + pid_file + "; echo first; exec sleep 600"});
+  ASSERT_EQ(receiver.ReadStdoutLine(), "first");
+  sender->Kill(SIGTERM);
+  EXPECT_EQ(sender->Wait(std::chrono::seconds(30)), 1) << sender->stderr_text();
+  EXPECT_EQ(receiver.Wait(std::chrono::seconds(30)), 1) << receiver.stdout_text();
+  pid_t producer = std::stoi(ReadFile(pid_file));
+  EXPECT_EQ(kill(producer, 0), -1) << "the sender's command was left running";
+}
+
 TEST_F(StreamTest, FilesSentToACommandArriveAsAPaxArchive) {
   ASSERT_EQ(mkdir((src_ + "/tree").c_str(), 0755), 0);
   ASSERT_EQ(mkdir((src_ + "/tree/sub").c_str(), 0755), 0);

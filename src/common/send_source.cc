@@ -61,8 +61,9 @@ class ArchiveFileSource : public SendSource {
 // The output of a command, or what a descriptor yields.
 class StreamSource : public SendSource {
  public:
-  StreamSource(const std::vector<std::string>& exec, int fd, std::chrono::milliseconds idle)
-      : exec_(exec), fd_(fd), idle_(idle) {}
+  StreamSource(const std::vector<std::string>& exec, int fd, std::chrono::milliseconds idle,
+               const CancelToken* caller_cancel)
+      : exec_(exec), fd_(fd), idle_(idle), caller_cancel_(caller_cancel) {}
   bool stream() const override { return true; }
   Status Summarize(SourceSummary* out) override {
     *out = SourceSummary();
@@ -70,24 +71,30 @@ class StreamSource : public SendSource {
   }
   Status Write(ByteSink* sink, const CancelToken* cancel, const HeldFiles*, Manifest*,
                ArchiveCounters* counters) override {
-    if (exec_.empty()) return CopyStream(fd_, "the input stream", sink, idle_, cancel, counters);
+    // The pipeline stops the copy when a receiver fails; the caller's cancel (a signal) too,
+    // since a silent command would otherwise hold the pipeline, which waits for its chunks.
+    if (exec_.empty()) {
+      return CopyStream(fd_, "the input stream", sink, idle_, cancel, caller_cancel_, counters);
+    }
     std::unique_ptr<CommandProcess> command;
     XFER_RETURN_IF_ERROR(
         CommandProcess::Start(exec_, CommandProcess::Role::kProducer, "", &command));
-    Status copied = CopyStream(command->fd(), command->shown(), sink, idle_, cancel, counters);
+    Status copied = CopyStream(command->fd(), command->shown(), sink, idle_, cancel,
+                               caller_cancel_, counters);
     if (!copied.ok()) {
       command->Kill();
       return copied;
     }
     // Its output ended; its verdict comes with its exit, which closing stdout may precede.
     command->ClosePipe();
-    return command->Wait(Deadline::After(idle_), cancel);
+    return command->Wait(Deadline::After(idle_), caller_cancel_);
   }
 
  private:
   const std::vector<std::string>& exec_;
   int fd_;
   std::chrono::milliseconds idle_;
+  const CancelToken* caller_cancel_;
 };
 
 }  // namespace
@@ -125,7 +132,8 @@ Status SendSource::Open(const SendOptions& options, std::unique_ptr<SendSource>*
   }
   if (!options.exec.empty()) XFER_RETURN_IF_ERROR(CommandProcess::CheckRunnable(options.exec));
   if (stream) {
-    out->reset(new StreamSource(options.exec, options.stream_fd, options.idle_timeout));
+    out->reset(new StreamSource(options.exec, options.stream_fd, options.idle_timeout,
+                                options.cancel));
   } else if (!options.from_archive.empty()) {
     out->reset(new ArchiveFileSource(options.from_archive, options.strip_components));
   } else if (!options.file_list.empty()) {

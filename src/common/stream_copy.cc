@@ -19,18 +19,23 @@ constexpr auto kFlushAfter = std::chrono::milliseconds(500);
 }  // namespace
 
 Status CopyStream(int fd, const std::string& shown, ByteSink* sink, std::chrono::milliseconds idle,
-                  const CancelToken* cancel, ArchiveCounters* counters) {
+                  const CancelToken* stop, const CancelToken* cancel,
+                  ArchiveCounters* counters) {
   std::vector<uint8_t> own_buffer;
   Deadline silence = Deadline::After(idle);
   // While bytes wait in a chunk that is not full: when they leave anyway.
   Deadline flush_at = Deadline::Never();
   while (true) {
     Deadline wait = silence.Earlier(flush_at);
-    pollfd fds[2] = {{fd, POLLIN, 0}, {cancel ? cancel->fd() : -1, POLLIN, 0}};
-    int ready = poll(fds, 2, wait.PollTimeoutMs());
+    pollfd fds[3] = {{fd, POLLIN, 0},
+                     {stop ? stop->fd() : -1, POLLIN, 0},
+                     {cancel ? cancel->fd() : -1, POLLIN, 0}};
+    int ready = poll(fds, 3, wait.PollTimeoutMs());
     if (ready < 0 && errno == EINTR) continue;
     if (ready < 0) return Status::FromErrno(errno, "reading " + shown);
-    if (cancel != nullptr && cancel->IsCancelled()) return Status(Code::kCancelled, "cancelled");
+    for (const CancelToken* token : {stop, cancel}) {
+      if (token != nullptr && token->IsCancelled()) return Status(Code::kCancelled, "cancelled");
+    }
     if (flush_at.Expired()) {
       XFER_RETURN_IF_ERROR(sink->Flush());
       flush_at = Deadline::Never();

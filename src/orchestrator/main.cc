@@ -9,6 +9,9 @@
 #include <vector>
 
 #include "cli_common.h"
+#include "mariabackup_plan.h"
+#include "mariabackup_preflight.h"
+#include "mariabackup_run.h"
 #include "plan.h"
 #include "preflight.h"
 #include "progress_view.h"
@@ -39,11 +42,14 @@ int main(int argc, char** argv) {
   std::string ssh = "ssh";
   std::string fanout = "chain";
   std::string limit_rate;
+  std::string type = "tree";
+  xfer::orchestrator::MariabackupOptions backup;
 
   CLI::App app{
       "Copy a file or directory from one host to one or more hosts: compressed, encrypted and\n"
       "verified in one pass.\n\n"
-      "  xfer [options] SRC_HOST:PATH DST_HOST:DIR [DST_HOST:DIR ...]\n\n"
+      "  xfer [options] SRC_HOST:PATH DST_HOST:DIR [DST_HOST:DIR ...]\n"
+      "  xfer --type mariabackup [options] SRC_HOST:SOCKET DST_HOST:DIR [DST_HOST:DIR ...]\n\n"
       "Starts xfer-recv on every target and xfer-send on the source through ssh (batch mode, one\n"
       "shared connection per host); a host named localhost runs its side directly. Hosts are\n"
       "names, user@name, IPv4 addresses or [IPv6] addresses, and each must be reachable by that\n"
@@ -55,6 +61,13 @@ int main(int argc, char** argv) {
   app.add_option("SOURCE TARGETS", operands, "SRC_HOST:PATH, then one or more DST_HOST:DIR")
       ->required()
       ->expected(2, 1 << 16);
+  app.add_option("--type", type,
+                 "tree: copy PATH; mariabackup: stream a live backup of the MariaDB server "
+                 "listening on SOCKET (mariadb-backup --backup) into mbstream -x in each DIR, "
+                 "which must be empty")
+      ->check(CLI::IsMember({"tree", "mariabackup"}))
+      ->default_val("tree");
+  CLI::Option_group* backup_options = xfer::orchestrator::AddMariabackupOptions(&app, &backup);
   app.add_option("--ssh", ssh, "The ssh command and its options, e.g. \"ssh -p 2222 -i KEY\"")
       ->default_val("ssh");
   app.add_option("--bin-dir", plan.bin_dir,
@@ -148,6 +161,10 @@ int main(int argc, char** argv) {
     if (!status.ok()) return usage(status);
     plan.targets.push_back(target);
   }
+  bool mariabackup = type == "mariabackup";
+  status = mariabackup ? xfer::orchestrator::ConfigureMariabackup(backup, &plan)
+                       : xfer::orchestrator::RefuseMariabackupOptions(*backup_options);
+  if (!status.ok()) return usage(status);
   status = xfer::cli::SplitCommandWords(ssh, &plan.ssh_command);
   if (status.ok() && plan.ssh_command.empty()) {
     status = xfer::Status(xfer::Code::kInvalidArgument, "--ssh: empty command");
@@ -163,7 +180,11 @@ int main(int argc, char** argv) {
   auto started = std::chrono::steady_clock::now();
   xfer::orchestrator::SourceFacts facts;
   std::vector<std::string> problems;
-  xfer::orchestrator::RunPreflight(plan, hosts.get(), &facts, &problems);
+  if (mariabackup) {
+    xfer::orchestrator::RunMariabackupPreflight(plan, backup, hosts.get(), &problems);
+  } else {
+    xfer::orchestrator::RunPreflight(plan, hosts.get(), &facts, &problems);
+  }
   if (!problems.empty()) {
     for (const std::string& problem : problems) {
       std::fprintf(stderr, "%s: error: %s\n", kProgram, problem.c_str());
@@ -183,9 +204,19 @@ int main(int argc, char** argv) {
     targets.push_back(state);
   }
   view.Start(xfer::orchestrator::TargetLabel(plan.source), facts, targets, fanout);
-  xfer::orchestrator::RunTransfer(plan, facts, hosts.get(), &view, cancel, &targets);
+  xfer::Status source_status;  // beyond the targets' verdicts: STOP/START REPLICA
+  if (mariabackup) {
+    source_status = xfer::orchestrator::RunMariabackup(plan, backup, facts, hosts.get(), &view,
+                                                       cancel, &targets);
+  } else {
+    xfer::orchestrator::RunTransfer(plan, facts, hosts.get(), &view, cancel, &targets);
+  }
   double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   size_t verified = view.Summary(targets, seconds);
-  return verified == targets.size() ? xfer::cli::kExitOk : xfer::cli::kExitFailed;
+  if (!source_status.ok()) {
+    std::fprintf(stderr, "%s: error: %s\n", kProgram, source_status.message().c_str());
+  }
+  return verified == targets.size() && source_status.ok() ? xfer::cli::kExitOk
+                                                          : xfer::cli::kExitFailed;
 }

@@ -34,6 +34,11 @@ struct Plan {
   int64_t idle_timeout_s = 60;
   bool verbose = false;
   bool json = false;  // JSON-lines events on stdout instead of the terminal display
+  // Byte-stream mode (--type mariabackup): when set, the sender sends this command's stdout
+  // (xfer-send --exec) instead of reading source.path, and each receiver feeds the stream to
+  // recv_exec in its staging directory (xfer-recv --exec). Both are sh-quoted command lines.
+  std::string send_exec;
+  std::string recv_exec;
 };
 
 // How a host is named in messages: its ssh target ("root@db2"), or "localhost".

@@ -90,6 +90,18 @@ void ProgressView::Result(const TargetState& t) {
   std::fflush(stdout);
 }
 
+void ProgressView::StepResult(const std::string& step, const std::string& where,
+                              const Status& status, double seconds) {
+  if (mode_ != Mode::kJson) return;
+  char timing[32];
+  std::snprintf(timing, sizeof timing, ",\"seconds\":%.3f", seconds);
+  std::string json = "{\"event\":" + JsonString(step) + ",\"where\":" + JsonString(where) +
+                     ",\"ok\":" + (status.ok() ? "true" : "false") + timing;
+  if (!status.ok()) json += ",\"error\":" + JsonString(status.message());
+  std::printf("%s}\n", json.c_str());
+  std::fflush(stdout);
+}
+
 size_t ProgressView::Summary(const std::vector<TargetState>& targets, double seconds) {
   size_t verified = 0;
   for (const TargetState& t : targets) verified += t.ok ? 1 : 0;

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "preflight.h"
+#include "xfer/status.h"
 
 namespace xfer::orchestrator {
 
@@ -36,6 +37,11 @@ class ProgressView {
   // Once a second while the transfer runs.
   void Tick(const std::vector<TargetState>& targets);
   void Result(const TargetState& target);
+  // A step around the transfer (--type mariabackup's stop_replica, start_replica, prepare) and
+  // how it ended, on `where` (HOST:PATH): with --json an event {"event":STEP,"where":...,"ok":...,
+  // "seconds":...[,"error":...]}; elsewhere nothing (the summary and errors tell).
+  void StepResult(const std::string& step, const std::string& where, const Status& status,
+                  double seconds);
   // The closing lines; returns how many targets verified.
   size_t Summary(const std::vector<TargetState>& targets, double seconds);
 

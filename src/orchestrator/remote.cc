@@ -63,21 +63,25 @@ std::string Hosts::LocalProgram(const std::string& program) const {
 
 std::vector<std::string> Hosts::Command(const HostPath& host, const std::string& program,
                                         const std::vector<std::string>& args) {
-  if (host.local) {
-    std::vector<std::string> argv{LocalProgram(program)};
-    argv.insert(argv.end(), args.begin(), args.end());
-    return argv;
-  }
-  std::vector<std::string> remote{bin_dir_.empty() ? program : bin_dir_ + "/" + program};
-  remote.insert(remote.end(), args.begin(), args.end());
+  std::string path = host.local         ? LocalProgram(program)
+                     : bin_dir_.empty() ? program
+                                        : bin_dir_ + "/" + program;
+  std::vector<std::string> argv{path};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return SystemCommand(host, argv);
+}
+
+std::vector<std::string> Hosts::SystemCommand(const HostPath& host,
+                                              const std::vector<std::string>& argv) {
+  if (host.local) return argv;
   ssh_targets_.insert(host.ssh_target);
-  std::vector<std::string> argv = ssh_command_;
+  std::vector<std::string> ssh = ssh_command_;
   // BatchMode: a password or host-key prompt would hang an unattended run; fail instead.
   // "--" before the host: a host spelled like an option ("-oProxyCommand=...") stays a host.
-  argv.insert(argv.end(), {"-o", "BatchMode=yes", "-o", "ControlMaster=auto", "-o",
-                           "ControlPath=" + control_dir_ + "/%C", "-o", kControlPersist, "--",
-                           host.ssh_target, cli::ShellCommand(remote)});
-  return argv;
+  ssh.insert(ssh.end(), {"-o", "BatchMode=yes", "-o", "ControlMaster=auto", "-o",
+                         "ControlPath=" + control_dir_ + "/%C", "-o", kControlPersist, "--",
+                         host.ssh_target, cli::ShellCommand(argv)});
+  return ssh;
 }
 
 }  // namespace xfer::orchestrator

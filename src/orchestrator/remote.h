@@ -27,6 +27,10 @@ class Hosts {
   // The argv that runs `program args...` on `host`.
   std::vector<std::string> Command(const HostPath& host, const std::string& program,
                                    const std::vector<std::string>& args);
+  // The argv that runs argv on `host` as given, not looked for in --bin-dir or next to `xfer`
+  // (another tool: sh, mariadb-backup).
+  std::vector<std::string> SystemCommand(const HostPath& host,
+                                         const std::vector<std::string>& argv);
 
  private:
   Hosts() = default;

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 
+#include "host_command.h"
 #include "json_line.h"
 #include "process.h"
 
@@ -28,7 +29,12 @@ struct Running {
   std::unique_ptr<cli::Process> process;
   int target = -1;  // index into the targets, or -1 for the sender
   bool reported = false;     // printed its result line
+  // What an --exec command said on stderr (the lines not the program's own), the last few: its
+  // reason, when it fails, is there.
+  std::vector<std::string> command_err;
 };
+
+constexpr size_t kCommandErrLines = 20;
 
 std::vector<std::string> CommonArgs(const Plan& plan) {
   // --lifeline: if this xfer or its ssh connection dies, the programs it started stop too.
@@ -54,6 +60,7 @@ std::vector<std::string> ReceiverArgs(const Plan& plan, size_t i) {
     const HostPath& sender = chain && i > 0 ? plan.targets[i - 1] : plan.source;
     args.insert(args.end(), {"--open-firewall-for", sender.host});
   }
+  if (!plan.recv_exec.empty()) args.insert(args.end(), {"--exec", plan.recv_exec});
   args.insert(args.end(), {"--", plan.targets[i].path});
   return args;
 }
@@ -72,7 +79,11 @@ std::vector<std::string> SenderArgs(const Plan& plan) {
   for (size_t i = 0; i < destinations; ++i) {
     args.insert(args.end(), {"--to", plan.targets[i].host});
   }
-  args.insert(args.end(), {"--", plan.source.path});
+  if (!plan.send_exec.empty()) {
+    args.insert(args.end(), {"--exec", plan.send_exec});  // its stdout instead of paths
+  } else {
+    args.insert(args.end(), {"--", plan.source.path});
+  }
   return args;
 }
 
@@ -129,6 +140,13 @@ void HandleOutput(const Plan& plan, Running* running, const std::vector<std::str
   for (const std::string& line : err) {
     if (plan.verbose) std::fprintf(stderr, "xfer: %s: %s\n", running->process->name().c_str(),
                                    line.c_str());
+    if (!plan.send_exec.empty() && line.rfind("xfer-send: ", 0) != 0 &&
+        line.rfind("xfer-recv: ", 0) != 0) {
+      running->command_err.push_back(line);
+      if (running->command_err.size() > kCommandErrLines) {
+        running->command_err.erase(running->command_err.begin());
+      }
+    }
   }
   for (const std::string& line : out) {
     JsonLine json;
@@ -165,14 +183,19 @@ void RunTransfer(const Plan& plan, const SourceFacts& facts, Hosts* hosts, Progr
   std::optional<Clock::time_point> kill_at;  // set once we asked everyone to stop
   bool sender_failed = false;
   std::optional<Clock::time_point> stop_at;  // when receivers left waiting are stopped
+  bool killed = false;                       // SIGKILL went out
   while (true) {
-    std::vector<pollfd> fds{pollfd{cancel.fd(), POLLIN, 0}};
+    std::vector<pollfd> fds;
+    // Once everyone was asked to stop, the token stays cancelled: polling it would spin.
+    if (!kill_at) fds.push_back(pollfd{cancel.fd(), POLLIN, 0});
+    size_t own = fds.size();
     for (const Running& r : running) r.process->AddPollFds(&fds);
-    if (fds.size() == 1) break;  // every program closed its output: they are done
+    if (fds.size() == own) break;  // every program closed its output: they are done
+    // Killed, and still an output open: a command one of them started holds it. Done waiting.
+    if (killed) break;
     auto wake = next_tick;
-    for (const auto& at : {stop_at, kill_at}) {
-      if (at) wake = std::min(wake, *at);
-    }
+    if (stop_at && !kill_at) wake = std::min(wake, *stop_at);
+    if (kill_at) wake = std::min(wake, *kill_at);
     int wait_ms = static_cast<int>(std::max<int64_t>(
         0, std::chrono::duration_cast<std::chrono::milliseconds>(wake - Clock::now()).count()));
     poll(fds.data(), fds.size(), wait_ms);
@@ -203,6 +226,7 @@ void RunTransfer(const Plan& plan, const SourceFacts& facts, Hosts* hosts, Progr
     }
     if (kill_at && Clock::now() >= *kill_at) {
       for (Running& r : running) r.process->Kill(SIGKILL);
+      killed = true;
     }
   }
   for (Running& r : running) {
@@ -223,6 +247,12 @@ void RunTransfer(const Plan& plan, const SourceFacts& facts, Hosts* hosts, Progr
       // sender's message says why.
       if (sender_failed && kill_at && !r.reported && !cancel.IsCancelled()) {
         target.error = "the sender failed: " + sender.process->ErrorMessage();
+      }
+      // An --exec command's exit status alone does not say why: add what it said.
+      bool from_sender = sender.process->exit_code() != 0;
+      std::string said = TellingLine(from_sender ? sender.command_err : r.command_err);
+      if (!said.empty() && target.error.find(said) == std::string::npos) {
+        target.error += " (" + said + ")";
       }
     }
     view->Result(target);

@@ -110,6 +110,7 @@ int main(int argc, char** argv) {
       "for --name unless --overwrite; room for --need bytes in --entries entries), without "
       "listening; print one JSON line: {\"preflight\":\"ok\",...,\"free_bytes\":N}");
   app.add_option("--name", incoming.names, "With --preflight: a top-level NAME that will arrive")
+      ->allow_extra_args(false)
       ->needs(preflight_flag);
   app.add_option("--need", need,
                  "With --preflight: bytes the files occupy on the sender (its allocated_bytes), "
