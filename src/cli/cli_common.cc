@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <thread>
 
+#include "shell_quote.h"
 #include "xfer/version.h"
 
 namespace xfer::cli {
@@ -189,6 +190,22 @@ std::string VersionLine(std::string_view program) {
 std::string PreflightJson(const std::string& fields) {
   return "{\"preflight\":\"ok\",\"version\":\"" XFER_VERSION "\",\"protocol\":" +
          std::to_string(kProtocolVersion) + "," + fields + "}";
+}
+
+void AddExecFlags(CLI::App* app, const std::string& help, ExecFlags* flags) {
+  CLI::Option* exec = app->add_option("--exec", flags->command, help)->type_name("CMD");
+  app->add_flag("--shell", flags->shell,
+                "Run the --exec CMD with /bin/sh -c (pipes, variables, globs)")
+      ->needs(exec);
+}
+
+bool ExecArgv(std::string_view program, const ExecFlags& flags, std::vector<std::string>* argv) {
+  if (flags.command.empty()) return true;
+  Status split = CommandArgv(flags.command, flags.shell, argv);
+  if (split.ok()) return true;
+  std::fprintf(stderr, "%.*s: error: --exec: %s\n", static_cast<int>(program.size()),
+               program.data(), split.message().c_str());
+  return false;
 }
 
 }  // namespace xfer::cli

@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <vector>
 
 #include "xfer/cancel.h"
 #include "xfer/report.h"
@@ -73,6 +74,16 @@ class StdinLifeline {
   CancelToken stop_;  // wakes the watcher when this object goes away
   std::thread watcher_;
 };
+
+// --exec CMD and --shell, which both programs take (with their own help for --exec).
+struct ExecFlags {
+  std::string command;
+  bool shell = false;
+};
+void AddExecFlags(CLI::App* app, const std::string& help, ExecFlags* flags);
+// The argv to run (empty without --exec); false, with the error printed, for an empty command
+// or unbalanced quotes.
+bool ExecArgv(std::string_view program, const ExecFlags& flags, std::vector<std::string>* argv);
 
 // Parses "1048576", "512K", "4M", "1G" (powers of 1024).
 bool ParseSize(const std::string& text, uint64_t* out);

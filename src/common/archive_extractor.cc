@@ -25,6 +25,7 @@
 
 #include "xxh128_hasher.h"
 #include "archive_disk_path.h"
+#include "archive_entry_data.h"
 #include "archive_handles.h"
 #include "archive_metadata_digest.h"
 #include "entry_path.h"
@@ -369,30 +370,19 @@ class Extractor {
       position = static_cast<int64_t>(resumed->have);
       CountResumed(resumed->have);
     }
-    for (;;) {
-      if (Cancelled()) return Status(Code::kCancelled, "cancelled");
-      const void* block = nullptr;
-      size_t len = 0;
-      la_int64_t offset = 0;
-      int r = archive_read_data_block(reader_.get(), &block, &len, &offset);
-      if (r == ARCHIVE_EOF) break;
-      if (r != ARCHIVE_OK) return ReadFailure("reading " + shown);
-      if (offset < position || offset > size || static_cast<int64_t>(len) > size - offset) {
-        return Status(Code::kProtocol, "reading " + shown + ": a data block lies outside the file");
-      }
-      hasher_.UpdateZeros(static_cast<uint64_t>(offset - position));
-      hasher_.Update(block, len);
-      if (archive_write_data_block(disk_.get(), block, len, offset) < 0) {
-        return WriteFailure("writing " + shown);
-      }
-      AddProgress(offset + static_cast<int64_t>(len) - position);
-      position = offset + static_cast<int64_t>(len);
-      if (options_.recorder != nullptr) {
-        XFER_RETURN_IF_ERROR(options_.recorder->Writing(
-            {record->path, static_cast<uint64_t>(size), static_cast<uint64_t>(position), meta,
-             hasher_.Finish()}));
-      }
-    }
+    XFER_RETURN_IF_ERROR(ReadEntryData(
+        reader_.get(), size, shown, &hasher_, &position, [this] { return Cancelled(); },
+        [this](const std::string& context) { return ReadFailure(context); },
+        [&](const DataBlock& block) {
+          if (archive_write_data_block(disk_.get(), block.data, block.len, block.offset) < 0) {
+            return WriteFailure("writing " + shown);
+          }
+          AddProgress(block.advanced);
+          if (options_.recorder == nullptr) return Status::Ok();
+          return options_.recorder->Writing({record->path, static_cast<uint64_t>(size),
+                                             static_cast<uint64_t>(position), meta,
+                                             hasher_.Finish()});
+        }));
     // libarchive's finish_entry extends the file to its size, leaving the trailing hole a hole.
     hasher_.UpdateZeros(static_cast<uint64_t>(size - position));
     AddProgress(size - position);

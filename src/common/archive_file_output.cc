@@ -23,6 +23,7 @@
 #include <string_view>
 #include <utility>
 
+#include "archive_entry_data.h"
 #include "archive_handles.h"
 #include "archive_metadata_digest.h"
 #include "entry_path.h"
@@ -286,22 +287,13 @@ class StreamParser {
     const int64_t size = archive_entry_size(entry);
     int64_t position = 0;
     hasher_.Reset();
-    for (;;) {
-      if (Cancelled()) return Status(Code::kCancelled, "cancelled");
-      const void* block = nullptr;
-      size_t len = 0;
-      la_int64_t offset = 0;
-      int r = archive_read_data_block(reader_.get(), &block, &len, &offset);
-      if (r == ARCHIVE_EOF) break;
-      if (r != ARCHIVE_OK) return ReadFailure("reading " + shown);
-      if (offset < position || offset > size || static_cast<int64_t>(len) > size - offset) {
-        return Status(Code::kProtocol, "reading " + shown + ": a data block lies outside the file");
-      }
-      hasher_.UpdateZeros(static_cast<uint64_t>(offset - position));
-      hasher_.Update(block, len);
-      AddProgress(offset + static_cast<int64_t>(len) - position);
-      position = offset + static_cast<int64_t>(len);
-    }
+    XFER_RETURN_IF_ERROR(ReadEntryData(
+        reader_.get(), size, shown, &hasher_, &position, [this] { return Cancelled(); },
+        [this](const std::string& context) { return ReadFailure(context); },
+        [this](const DataBlock& block) {
+          AddProgress(block.advanced);
+          return Status::Ok();
+        }));
     hasher_.UpdateZeros(static_cast<uint64_t>(size - position));
     AddProgress(size - position);
     record->size = static_cast<uint64_t>(size);

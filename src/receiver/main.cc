@@ -6,7 +6,6 @@
 
 #include "cli_common.h"
 #include "firewall.h"
-#include "shell_quote.h"
 #include "xfer/receiver.h"
 
 namespace {
@@ -55,21 +54,18 @@ int main(int argc, char** argv) {
       "on to it while writing its own copy.\n\n"
       "Exit status: 0 success, 1 transfer failed (DIR unchanged), 2 bad command line.",
       kProgram};
-  std::string exec;
-  bool shell = false;
+  xfer::cli::ExecFlags exec;
   bool to_stdout = false;
   app.add_option("DIR", options.dest_dir, "Existing destination directory");
-  CLI::Option* exec_option = app.add_option(
-      "--exec", exec,
+  xfer::cli::AddExecFlags(
+      &app,
       "Feed what arrives to the standard input of CMD instead of extracting it: a byte stream "
       "from xfer-send --exec or --stdin, or the pax archive of files sent. CMD runs in a "
       "staging directory inside DIR (its stdout goes to stderr); what it creates there is "
       "renamed into DIR only once the stream verified and CMD exited 0 (a failure removes it). "
       "CMD is split into words as sh would, without expansion, and run without a shell "
-      "unless --shell")
-      ->type_name("CMD");
-  app.add_flag("--shell", shell, "Run the --exec CMD with /bin/sh -c (pipes, variables, globs)")
-      ->needs(exec_option);
+      "unless --shell",
+      &exec);
   CLI::Option* archive_option = app.add_option(
       "--to-archive", options.to_archive,
       "Store the files sent as an archive file instead of extracting them (no DIR): FILE.tar, "
@@ -135,7 +131,7 @@ int main(int argc, char** argv) {
   xfer::cli::AddCommonFlags(&app, kProgram, &common);
   int exit_code = 0;
   if (!xfer::cli::ParseCommandLine(&app, argc, argv, &exit_code)) return exit_code;
-  if (!exec.empty() + to_stdout + !options.to_archive.empty() > 1) {
+  if (!exec.command.empty() + to_stdout + !options.to_archive.empty() > 1) {
     std::fprintf(stderr, "%s: error: --exec, --stdout and --to-archive: choose one output\n",
                  kProgram);
     return xfer::cli::kExitUsage;
@@ -151,13 +147,7 @@ int main(int argc, char** argv) {
                         : "DIR is required (except with --stdout or --to-archive)");
     return xfer::cli::kExitUsage;
   }
-  if (!exec.empty()) {
-    xfer::Status split = xfer::cli::CommandArgv(exec, shell, &options.exec);
-    if (!split.ok()) {
-      std::fprintf(stderr, "%s: error: --exec: %s\n", kProgram, split.message().c_str());
-      return xfer::cli::kExitUsage;
-    }
-  }
+  if (!xfer::cli::ExecArgv(kProgram, exec, &options.exec)) return xfer::cli::kExitUsage;
   if (to_stdout) options.output_fd = STDOUT_FILENO;
   if (preflight) return RunPreflight(options, need, &incoming);
 

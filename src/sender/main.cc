@@ -5,7 +5,6 @@
 #include <optional>
 
 #include "cli_common.h"
-#include "shell_quote.h"
 #include "xfer/sender.h"
 
 namespace {
@@ -86,19 +85,16 @@ int main(int argc, char** argv) {
       "Exit status: 0 success (every receiver), 1 transfer failed (for at least one receiver),\n"
       "2 bad command line.",
       kProgram};
-  std::string exec;
-  bool shell = false;
+  xfer::cli::ExecFlags exec;
   bool from_stdin = false;
   app.add_option("PATH", options.paths, "Files or directories to send");
-  CLI::Option* exec_option = app.add_option(
-      "--exec", exec,
+  xfer::cli::AddExecFlags(
+      &app,
       "Send the standard output of CMD instead of files (a byte stream: receive it with "
       "xfer-recv --exec or --stdout). CMD is split into words as sh would, without expansion, "
       "and run without a shell unless --shell; it starts once the receivers accepted, its "
-      "stdin is /dev/null, and a non-zero exit fails the transfer on both sides")
-      ->type_name("CMD");
-  app.add_flag("--shell", shell, "Run the --exec CMD with /bin/sh -c (pipes, variables, globs)")
-      ->needs(exec_option);
+      "stdin is /dev/null, and a non-zero exit fails the transfer on both sides",
+      &exec);
   std::string files_from;
   bool null_separated = false;
   app.add_option("--files-from", files_from,
@@ -156,7 +152,7 @@ int main(int argc, char** argv) {
   xfer::cli::AddCommonFlags(&app, kProgram, &common);
   int exit_code = 0;
   if (!xfer::cli::ParseCommandLine(&app, argc, argv, &exit_code)) return exit_code;
-  int sources = !options.paths.empty() + !exec.empty() + from_stdin + !files_from.empty() +
+  int sources = !options.paths.empty() + !exec.command.empty() + from_stdin + !files_from.empty() +
                 !options.from_archive.empty();
   if (sources != 1) {
     std::fprintf(stderr,
@@ -177,13 +173,7 @@ int main(int argc, char** argv) {
                  kProgram, from_stdin ? "--stdin" : "--files-from -");
     return xfer::cli::kExitUsage;
   }
-  if (!exec.empty()) {
-    xfer::Status split = xfer::cli::CommandArgv(exec, shell, &options.exec);
-    if (!split.ok()) {
-      std::fprintf(stderr, "%s: error: --exec: %s\n", kProgram, split.message().c_str());
-      return xfer::cli::kExitUsage;
-    }
-  }
+  if (!xfer::cli::ExecArgv(kProgram, exec, &options.exec)) return xfer::cli::kExitUsage;
   if (from_stdin) options.stream_fd = 0;
   if (!files_from.empty()) {
     xfer::Status read = xfer::LoadFileList(files_from, null_separated, &options);
