@@ -100,8 +100,14 @@ ProgressCallback StderrProgress(std::string_view program) {
   bool tty = isatty(STDERR_FILENO);
   std::string name(program);
   return [tty, name](const Progress& p) {
-    double percent = p.total_bytes ? 100.0 * p.done_bytes / p.total_bytes : 100.0;
     double rate = p.seconds > 0 ? p.done_bytes / p.seconds / 1e6 : 0;
+    if (p.total_bytes == 0) {  // a stream: its size is known at its end
+      std::fprintf(stderr, "%s%s: %llu bytes, %.1f MB/s%s", tty ? "\r" : "", name.c_str(),
+                   static_cast<unsigned long long>(p.done_bytes), rate, tty ? "\033[K" : "\n");
+      std::fflush(stderr);
+      return;
+    }
+    double percent = 100.0 * p.done_bytes / p.total_bytes;
     std::fprintf(stderr, "%s%s: %.1f%% %llu/%llu bytes, %llu entries, %.1f MB/s%s",
                  tty ? "\r" : "", name.c_str(), percent,
                  static_cast<unsigned long long>(p.done_bytes),

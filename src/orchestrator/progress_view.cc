@@ -25,6 +25,11 @@ std::string TerminalLine(const TargetState& t) {
   if (rate > 0 && t.total_bytes >= t.bytes) {
     eta = std::to_string(static_cast<long long>((t.total_bytes - t.bytes) / rate + 0.5)) + " s";
   }
+  if (t.total_bytes == 0) {  // a stream (a live backup): its size is known at its end
+    std::snprintf(line, sizeof line, "%-30.30s %10s so far %7.1f MB/s  ratio %.2f",
+                  t.label.c_str(), Megabytes(t.bytes).c_str(), rate / 1e6, ratio);
+    return line;
+  }
   std::snprintf(line, sizeof line, "%-30.30s %5.1f%% %10s of %-10s %7.1f MB/s  ETA %-7s ratio %.2f",
                 t.label.c_str(), percent, Megabytes(t.bytes).c_str(),
                 Megabytes(t.total_bytes).c_str(), rate / 1e6, eta.c_str(), ratio);
