@@ -23,11 +23,11 @@ int main(int argc, char** argv) {
   receive.listen_address = "127.0.0.1";
   xfer::SendOptions send;
   if (mode == "backup") {
-    send.paths = {argv[2]};       // or file_list, exec (a command's output), stream_fd
+    send.paths = {argv[2]};        // or file_list, exec (a command's output), stream_fd
     receive.to_archive = argv[3];  // a verified .tar.zst, renamed into place when complete
   } else {
-    send.from_archive = argv[2];   // any archive libarchive reads
-    receive.dest_dir = argv[3];    // or exec (a command's input), output_fd
+    send.from_archive = argv[2];  // any archive libarchive reads
+    receive.dest_dir = argv[3];   // or exec (a command's input), output_fd
   }
 
   std::unique_ptr<xfer::Receiver> receiver;

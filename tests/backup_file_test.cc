@@ -36,8 +36,7 @@ class BackupFileTest : public ::testing::Test {
   }
 
   // Starts xfer-recv --to-archive FILE (no DIR) and reads its ticket.
-  std::unique_ptr<ChildProcess> StartArchiveReceiver(const std::string& file,
-                                                     std::string* ticket) {
+  std::unique_ptr<ChildProcess> StartArchiveReceiver(const std::string& file, std::string* ticket) {
     auto receiver = std::make_unique<ChildProcess>(std::vector<std::string>{
         XferRecvPath(), "--listen", "127.0.0.1", "--timeout", "60", "--to-archive", file});
     *ticket = receiver->ReadStdoutLine();

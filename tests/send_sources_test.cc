@@ -105,8 +105,8 @@ TEST_F(SendSourcesTest, PreflightSurveysAListAndAnArchiveAsTheyWouldBeSent) {
   std::string archive = tmp_.Sub("db.tar");
   ChildProcess tar({"/bin/tar", "-cf", archive, "-C", src_, "db"});
   ASSERT_EQ(tar.Wait(), 0) << tar.stderr_text();
-  ChildProcess archived({XferSendPath(), "--preflight", "--from-archive", archive,
-                         "--strip-components", "1"});
+  ChildProcess archived(
+      {XferSendPath(), "--preflight", "--from-archive", archive, "--strip-components", "1"});
   ASSERT_EQ(archived.Wait(), 0) << archived.stderr_text();
   EXPECT_TRUE(Contains(archived.stdout_text(), "\"files\":4,"));
   // The archive's order (tar's readdir order), each top-level name once.

@@ -75,8 +75,7 @@ TEST_F(StreamTest, CommandsRunWithoutAShellAndKeepTheirQuotedWords) {
 
 TEST_F(StreamTest, ShellRunsTheCommandWithSh) {
   std::string ticket;
-  auto receiver =
-      StartReceiver(dst_, {"--shell", "--exec", "tr a-z A-Z > upper.txt"}, &ticket);
+  auto receiver = StartReceiver(dst_, {"--shell", "--exec", "tr a-z A-Z > upper.txt"}, &ticket);
   auto sender = StartSender(ticket, {}, {"--shell", "--exec", "echo one; echo two"});
   ASSERT_EQ(sender->Wait(), 0) << sender->stderr_text();
   ASSERT_EQ(receiver->Wait(), 0) << receiver->stderr_text();
@@ -85,8 +84,8 @@ TEST_F(StreamTest, ShellRunsTheCommandWithSh) {
 
 TEST_F(StreamTest, TheReceiverCommandRunsInTheStagingDirectory) {
   std::string ticket;
-  auto receiver = StartReceiver(dst_, {"--shell", "--exec", "cat >/dev/null; pwd > where"},
-                                &ticket);
+  auto receiver =
+      StartReceiver(dst_, {"--shell", "--exec", "cat >/dev/null; pwd > where"}, &ticket);
   auto sender = StartSender(ticket, {}, {"--exec", "cat " + data_});
   ASSERT_EQ(sender->Wait(), 0) << sender->stderr_text();
   ASSERT_EQ(receiver->Wait(), 0) << receiver->stderr_text();
@@ -136,8 +135,7 @@ TEST_F(StreamTest, ASenderKilledMidStreamStopsTheReceiverCommandAndLeavesNothing
   std::string pid_file = tmp_.Sub("consumer.pid");
   std::string ticket;
   auto receiver = StartReceiver(
-      dst_,
-      {"--json", "--shell", "--exec", "echo $$ > " + pid_file + "; exec cat > /dev/null"},
+      dst_, {"--json", "--shell", "--exec", "echo $$ > " + pid_file + "; exec cat > /dev/null"},
       &ticket);
   // A producer that never ends: the stream is cut by the kill, not by its end.
   auto sender = StartSender(ticket, {}, {"--exec", "cat /dev/zero"});
@@ -155,8 +153,7 @@ TEST_F(StreamTest, ASenderKilledMidStreamStopsTheReceiverCommandAndLeavesNothing
 TEST_F(StreamTest, AReceiverKilledMidStreamStopsTheSenderCommand) {
   std::string pid_file = tmp_.Sub("producer.pid");
   std::string ticket;
-  auto receiver = StartReceiver(dst_, {"--json", "--exec", "dd of=/dev/null status=none"},
-                                &ticket);
+  auto receiver = StartReceiver(dst_, {"--json", "--exec", "dd of=/dev/null status=none"}, &ticket);
   auto sender = StartSender(
       ticket, {}, {"--shell", "--exec", "echo $$ > " + pid_file + "; exec cat /dev/zero"});
   ASSERT_TRUE(AwaitProgress(receiver.get())) << receiver->stderr_text();
@@ -188,9 +185,9 @@ TEST_F(StreamTest, AFullDiskFailsTheReceiverCommandAndLeavesNothing) {
 TEST_F(StreamTest, SigtermStopsASenderWaitingForASilentCommand) {
   std::string pid_file = tmp_.Sub("producer.pid");
   // The receiver's ticket, then the stream, come out of one pipe.
-  ChildProcess receiver({"/bin/sh", "-c",
-                         std::string(XferRecvPath()) +
-                             " --listen 127.0.0.1 --timeout 60 --stdout 2>&1"});
+  ChildProcess receiver(
+      {"/bin/sh", "-c",
+       std::string(XferRecvPath()) + " --listen 127.0.0.1 --timeout 60 --stdout 2>&1"});
   std::string ticket = receiver.ReadStdoutLine();
   // One line (sent in a short chunk), then silence far longer than the waits below.
   auto sender = StartSender(ticket, {},
@@ -210,8 +207,7 @@ TEST_F(StreamTest, FilesSentToACommandArriveAsAPaxArchive) {
   WriteFile(src_ + "/tree/a.txt", "alpha");
   WriteFile(src_ + "/tree/sub/b.txt", "beta");
   std::string ticket;
-  auto receiver = StartReceiver(dst_, {"--exec", "tar xf - --warning=no-unknown-keyword"},
-                                &ticket);
+  auto receiver = StartReceiver(dst_, {"--exec", "tar xf - --warning=no-unknown-keyword"}, &ticket);
   auto sender = StartSender(ticket, {src_ + "/tree"});
   ASSERT_EQ(sender->Wait(), 0) << sender->stderr_text();
   ASSERT_EQ(receiver->Wait(), 0) << receiver->stderr_text();
@@ -222,15 +218,15 @@ TEST_F(StreamTest, FilesSentToACommandArriveAsAPaxArchive) {
 TEST_F(StreamTest, StdinToStdoutCopiesTheStreamAndKeepsTheLinesOnStderr) {
   // The receiver's stderr is read as the test's stdout pipe, its stdout goes to a file.
   std::string out = tmp_.Sub("out.bin");
-  ChildProcess receiver({"/bin/sh", "-c",
-                         std::string(XferRecvPath()) +
-                             " --listen 127.0.0.1 --timeout 60 --stdout 2>&1 >" + out});
+  ChildProcess receiver(
+      {"/bin/sh", "-c",
+       std::string(XferRecvPath()) + " --listen 127.0.0.1 --timeout 60 --stdout 2>&1 >" + out});
   std::string ticket = receiver.ReadStdoutLine();
   ASSERT_TRUE(ticket.starts_with("xfer1:")) << ticket;
   std::string ticket_file = tmp_.Sub("ticket");
   WriteFile(ticket_file, ticket + "\n");
-  ChildProcess sender({XferSendPath(), "--to", "127.0.0.1", "--ticket-file", ticket_file,
-                       "--stdin"});
+  ChildProcess sender(
+      {XferSendPath(), "--to", "127.0.0.1", "--ticket-file", ticket_file, "--stdin"});
   sender.WriteStdin(ReadFile(data_));
   sender.CloseStdin();
   ASSERT_EQ(sender.Wait(), 0) << sender.stderr_text();

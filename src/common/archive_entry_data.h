@@ -8,8 +8,8 @@
 #include <functional>
 #include <string>
 
-#include "xxh128_hasher.h"
 #include "xfer/status.h"
+#include "xxh128_hasher.h"
 
 namespace xfer {
 

@@ -45,7 +45,8 @@ struct SpawnSetup {
 }  // namespace
 
 Status CommandProcess::CheckRunnable(const std::vector<std::string>& argv) {
-  if (argv.empty() || argv[0].empty()) return Status(Code::kInvalidArgument, "the command is empty");
+  if (argv.empty() || argv[0].empty())
+    return Status(Code::kInvalidArgument, "the command is empty");
   const std::string& name = argv[0];
   std::string shown = ShowCommand(argv);
   if (name.find('/') != std::string::npos) {
@@ -72,7 +73,8 @@ Status CommandProcess::CheckRunnable(const std::vector<std::string>& argv) {
 
 Status CommandProcess::Start(const std::vector<std::string>& argv, Role role,
                              const std::string& cwd, std::unique_ptr<CommandProcess>* out) {
-  if (argv.empty() || argv[0].empty()) return Status(Code::kInvalidArgument, "the command is empty");
+  if (argv.empty() || argv[0].empty())
+    return Status(Code::kInvalidArgument, "the command is empty");
   std::unique_ptr<CommandProcess> process(new CommandProcess());
   process->shown_ = ShowCommand(argv);
   int ends[2];
@@ -91,8 +93,8 @@ Status CommandProcess::Start(const std::vector<std::string>& argv, Role role,
   posix_spawnattr_setsigmask(&setup.attr, &none);
   posix_spawnattr_setsigdefault(&setup.attr, &defaults);
   posix_spawnattr_setpgroup(&setup.attr, 0);
-  posix_spawnattr_setflags(&setup.attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
-                                            POSIX_SPAWN_SETPGROUP);
+  posix_spawnattr_setflags(&setup.attr,
+                           POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
   if (producer) {
     posix_spawn_file_actions_addopen(&setup.actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_adddup2(&setup.actions, child_end, STDOUT_FILENO);

@@ -398,7 +398,9 @@ class ReceiveSession {
       // It stopped reading: most likely it failed, and its exit says why.
       Status exited = command->Wait(Deadline::After(kCommandExitGrace), options_.cancel);
       if (exited.code() == Code::kTimeout) return status;
-      if (exited.ok()) return Status(Code::kIoError, command->shown() + " exited before the end of the stream");
+      if (exited.ok()) {
+        return Status(Code::kIoError, command->shown() + " exited before the end of the stream");
+      }
       return exited;
     }
     if (!status.ok()) return status;  // the command is killed as it goes

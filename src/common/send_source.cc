@@ -16,8 +16,8 @@ class TreeSource : public SendSource {
  public:
   explicit TreeSource(const std::vector<std::string>& paths) : paths_(paths) {}
   Status Summarize(SourceSummary* out) override { return SummarizeSources(paths_, out); }
-  Status Write(ByteSink* sink, const CancelToken* cancel, const HeldFiles* held,
-               Manifest* manifest, ArchiveCounters* counters) override {
+  Status Write(ByteSink* sink, const CancelToken* cancel, const HeldFiles* held, Manifest* manifest,
+               ArchiveCounters* counters) override {
     return WriteArchive(paths_, sink, cancel, held, manifest, counters);
   }
 
@@ -31,8 +31,8 @@ class ListSource : public SendSource {
   explicit ListSource(const SendOptions& options)
       : list_{options.file_list, options.file_list_dir, options.file_list_origin} {}
   Status Summarize(SourceSummary* out) override { return SummarizeFileList(list_, out); }
-  Status Write(ByteSink* sink, const CancelToken* cancel, const HeldFiles* held,
-               Manifest* manifest, ArchiveCounters* counters) override {
+  Status Write(ByteSink* sink, const CancelToken* cancel, const HeldFiles* held, Manifest* manifest,
+               ArchiveCounters* counters) override {
     return WriteFileList(list_, sink, cancel, held, manifest, counters);
   }
 
@@ -79,8 +79,8 @@ class StreamSource : public SendSource {
     std::unique_ptr<CommandProcess> command;
     XFER_RETURN_IF_ERROR(
         CommandProcess::Start(exec_, CommandProcess::Role::kProducer, "", &command));
-    Status copied = CopyStream(command->fd(), command->shown(), sink, idle_, cancel,
-                               caller_cancel_, counters);
+    Status copied =
+        CopyStream(command->fd(), command->shown(), sink, idle_, cancel, caller_cancel_, counters);
     if (!copied.ok()) {
       command->Kill();
       return copied;
@@ -111,8 +111,8 @@ Status LoadFileList(const std::string& path, bool nul_separated, SendOptions* op
 }
 
 Status SendSource::Open(const SendOptions& options, std::unique_ptr<SendSource>* out) {
-  int kinds = !options.paths.empty() + !options.file_list.empty() +
-              !options.from_archive.empty() + !options.exec.empty() + (options.stream_fd >= 0);
+  int kinds = !options.paths.empty() + !options.file_list.empty() + !options.from_archive.empty() +
+              !options.exec.empty() + (options.stream_fd >= 0);
   if (kinds == 0) return Status(Code::kInvalidArgument, "nothing to send");
   if (kinds > 1) {
     return Status(Code::kInvalidArgument,
@@ -132,8 +132,8 @@ Status SendSource::Open(const SendOptions& options, std::unique_ptr<SendSource>*
   }
   if (!options.exec.empty()) XFER_RETURN_IF_ERROR(CommandProcess::CheckRunnable(options.exec));
   if (stream) {
-    out->reset(new StreamSource(options.exec, options.stream_fd, options.idle_timeout,
-                                options.cancel));
+    out->reset(
+        new StreamSource(options.exec, options.stream_fd, options.idle_timeout, options.cancel));
   } else if (!options.from_archive.empty()) {
     out->reset(new ArchiveFileSource(options.from_archive, options.strip_components));
   } else if (!options.file_list.empty()) {

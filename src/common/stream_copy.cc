@@ -19,8 +19,7 @@ constexpr auto kFlushAfter = std::chrono::milliseconds(500);
 }  // namespace
 
 Status CopyStream(int fd, const std::string& shown, ByteSink* sink, std::chrono::milliseconds idle,
-                  const CancelToken* stop, const CancelToken* cancel,
-                  ArchiveCounters* counters) {
+                  const CancelToken* stop, const CancelToken* cancel, ArchiveCounters* counters) {
   std::vector<uint8_t> own_buffer;
   Deadline silence = Deadline::After(idle);
   // While bytes wait in a chunk that is not full: when they leave anyway.
@@ -42,10 +41,11 @@ Status CopyStream(int fd, const std::string& shown, ByteSink* sink, std::chrono:
     }
     if (ready == 0) {
       if (!silence.Expired()) continue;
-      return Status(Code::kTimeout,
-                    shown + " wrote nothing for " +
-                        std::to_string(std::chrono::duration_cast<std::chrono::seconds>(idle).count()) +
-                        " s (--idle-timeout)");
+      return Status(
+          Code::kTimeout,
+          shown + " wrote nothing for " +
+              std::to_string(std::chrono::duration_cast<std::chrono::seconds>(idle).count()) +
+              " s (--idle-timeout)");
     }
     size_t room = 0;
     uint8_t* region = sink->WritableRegion(&room);

@@ -47,10 +47,11 @@ Status WriteAll(int fd, const uint8_t* bytes, size_t len, const std::string& sho
     if (ready < 0 && errno != EINTR) return Status::FromErrno(errno, "writing to " + shown);
     if (cancel != nullptr && cancel->IsCancelled()) return Status(Code::kCancelled, "cancelled");
     if (ready == 0 && silence.Expired()) {
-      return Status(Code::kTimeout,
-                    shown + " took nothing for " +
-                        std::to_string(std::chrono::duration_cast<std::chrono::seconds>(idle).count()) +
-                        " s (--idle-timeout)");
+      return Status(
+          Code::kTimeout,
+          shown + " took nothing for " +
+              std::to_string(std::chrono::duration_cast<std::chrono::seconds>(idle).count()) +
+              " s (--idle-timeout)");
     }
   }
   return Status::Ok();

@@ -98,7 +98,8 @@ std::string EncodeHello(const Hello& hello) {
   ByteWriter w;
   w.U32(kHelloMagic);
   w.U16(hello.version);
-  w.U16(static_cast<uint16_t>((hello.resume ? kHelloResume : 0) | (hello.stream ? kHelloStream : 0)));
+  w.U16(
+      static_cast<uint16_t>((hello.resume ? kHelloResume : 0) | (hello.stream ? kHelloStream : 0)));
   w.U32(hello.chunk_size);
   w.U64(hello.entries);
   w.U64(hello.files);

@@ -66,14 +66,18 @@ int main(int argc, char** argv) {
       "CMD is split into words as sh would, without expansion, and run without a shell "
       "unless --shell",
       &exec);
-  CLI::Option* archive_option = app.add_option(
-      "--to-archive", options.to_archive,
-      "Store the files sent as an archive file instead of extracting them (no DIR): FILE.tar, "
-      "or FILE.tar.zst / FILE.tzst compressed with zstd. The stream is stored byte for byte and "
-      "checked as it is written (every entry's path, every file's checksum); the file appears "
-      "under its name only once all of it verified and is on disk. Restore with tar --zstd "
-      "-xpf FILE, or send it again with xfer-send --from-archive FILE")
-      ->type_name("FILE");
+  CLI::Option* archive_option =
+      app.add_option(
+             "--to-archive", options.to_archive,
+             "Store the files sent as an archive file instead of extracting them (no DIR): "
+             "FILE.tar, "
+             "or FILE.tar.zst / FILE.tzst compressed with zstd. The stream is stored byte for byte "
+             "and "
+             "checked as it is written (every entry's path, every file's checksum); the file "
+             "appears "
+             "under its name only once all of it verified and is on disk. Restore with tar --zstd "
+             "-xpf FILE, or send it again with xfer-send --from-archive FILE")
+          ->type_name("FILE");
   app.add_option("--level", options.archive_level,
                  "With --to-archive: the zstd level, 1 to 19 (default 1)")
       ->check(CLI::Range(1, 19))

@@ -109,12 +109,14 @@ int main(int argc, char** argv) {
   app.add_option("-C,--directory", options.file_list_dir,
                  "With --files-from: the directory the names are relative to")
       ->type_name("DIR");
-  CLI::Option* archive_option = app.add_option(
-      "--from-archive", options.from_archive,
-      "Send the entries of an existing archive instead of files: any format libarchive reads "
-      "(tar, pax, cpio, zip, 7z; gzip, bzip2, xz, zstd, lz4 compressed). The receiver extracts "
-      "them like a tree, with the same checks; absolute names and '..' are refused")
-      ->type_name("FILE");
+  CLI::Option* archive_option =
+      app.add_option("--from-archive", options.from_archive,
+                     "Send the entries of an existing archive instead of files: any format "
+                     "libarchive reads "
+                     "(tar, pax, cpio, zip, 7z; gzip, bzip2, xz, zstd, lz4 compressed). The "
+                     "receiver extracts "
+                     "them like a tree, with the same checks; absolute names and '..' are refused")
+          ->type_name("FILE");
   app.add_option("--strip-components", options.strip_components,
                  "With --from-archive: remove N leading components from each name (as tar "
                  "does; an entry left without a name is skipped)")
