@@ -71,7 +71,8 @@ int main(int argc, char** argv) {
   app.add_option("--ssh", ssh, "The ssh command and its options, e.g. \"ssh -p 2222 -i KEY\"")
       ->default_val("ssh");
   app.add_option("--bin-dir", plan.bin_dir,
-                 "Where xfer-send and xfer-recv are on remote hosts (default: their PATH)");
+                 "Where xfer-send and xfer-recv are on remote hosts (default: their PATH; for "
+                 "localhost, next to xfer, then PATH)");
   app.add_option("--fanout", fanout,
                  "chain: source -> target 1 -> target 2 ..., each target forwarding what it "
                  "verified (N targets take about the time of one); parallel: the source sends to "
@@ -95,7 +96,7 @@ int main(int argc, char** argv) {
                "transfer");
   app.add_flag("--open-firewall", plan.open_firewall,
                "On each target, accept the sending host on the transfer's port (nftables, or "
-               "iptables) for as long as the transfer lasts");
+               "iptables) for as long as the transfer lasts; needs root there");
   app.add_flag("--json", plan.json,
                "JSON-lines events on stdout (start, progress each second, each target's result, "
                "summary) instead of the terminal display");
@@ -103,7 +104,9 @@ int main(int argc, char** argv) {
                  "Wire bytes per second out of the source, like 100M or 1G (powers of 1024), "
                  "so that it keeps serving while it copies; with --fanout parallel, shared by "
                  "all targets (default: no limit)");
-  app.add_option("--threads", plan.threads, "Compression threads on each side (default: idle cores)")
+  app.add_option("--threads", plan.threads,
+                 "Threads that compress on the source and decompress on each target (default: "
+                 "the idle cores)")
       ->check(CLI::Range(0, 256));
   app.add_option("--timeout", plan.timeout_s, "Seconds to wait for a host or a peer to answer")
       ->default_val(300)
@@ -114,6 +117,7 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 86400));
   app.add_flag("-v,--verbose", plan.verbose, "Show what the programs on each host log");
   app.set_config("--config", "", "Read options from FILE as well")
+      ->type_name("FILE")
       ->expected(1)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   app.set_version_flag("--version", xfer::cli::VersionLine(kProgram));
