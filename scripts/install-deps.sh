@@ -6,6 +6,7 @@
 # whether a package may start its service; if the machine has none, a temporary one says no.
 set -euo pipefail
 packages=(build-essential cmake pkg-config
+  dpkg-dev file  # scripts/package.sh: cpack's DEB generator runs dpkg-shlibdeps, which needs both
   libarchive-dev libzstd-dev libssl-dev libxxhash-dev libcli11-dev googletest libgtest-dev
   acl attr openssh-server openssh-client nftables iptables iproute2
   tar zstd  # the --to-archive tests restore with tar --zstd
