@@ -62,7 +62,7 @@ usage_error() { echo "resume.sh: $*" >&2; exit 2; }
 [[ "$reps" =~ ^[1-9][0-9]*$ ]] || usage_error "--reps: not a positive number"
 [[ -x /usr/bin/time ]] || usage_error "needs /usr/bin/time (apt-get install time)"
 for program in xfer-send xfer-recv; do
-  "$xfer_bin/$program" --help | grep -q -- --resume ||
+  grep -q -- --resume <<< "$("$xfer_bin/$program" --help)" ||
     usage_error "$xfer_bin/$program has no --resume: rebuild it from this tree"
 done
 

@@ -82,10 +82,12 @@ for program in xfer xfer-send xfer-recv; do
   "$program" --version || fail "$program --version"
   [ -s "/usr/share/man/man1/$program.1.gz" ] || fail "no man page for $program"
 done
-ldd /usr/bin/xfer-send | grep -Eq "libxfer\.so\.[0-9.]+ => /(usr/)?lib/" ||
-  { ldd /usr/bin/xfer-send; fail "xfer-send does not load the installed libxfer"; }
-ldd /usr/bin/xfer-send | grep -q "not found" && { ldd /usr/bin/xfer-send; fail "missing library"; }
-step "xfer-send loads $(ldd /usr/bin/xfer-send | grep -o "libxfer\.so[^ ]* => [^ ]*")"
+# Captured first: `ldd | grep -q` under pipefail fails on SIGPIPE when grep exits early.
+libs=$(ldd /usr/bin/xfer-send)
+grep -Eq "libxfer\.so\.[0-9.]+ => /(usr/)?lib/" <<< "$libs" ||
+  { echo "$libs"; fail "xfer-send does not load the installed libxfer"; }
+grep -q "not found" <<< "$libs" && { echo "$libs"; fail "missing library"; }
+step "xfer-send loads $(grep -o "libxfer\.so[^ ]* => [^ ]*" <<< "$libs")"
 
 # A tree to copy: text, random bytes, a subdirectory, an empty one, a symlink.
 mkdir -p /srv/data/sub/deeper /srv/data/empty /srv/by-hand /srv/orchestrated

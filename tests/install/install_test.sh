@@ -47,9 +47,12 @@ for page in "$src"/man/*.1; do
 done
 step "layout ok: programs, libxfer.so.$soversion, headers, cmake config, xfer.pc, $pages man pages"
 
-# The installed programs load the installed libxfer (their RPATH), not the build tree's.
+# The installed programs load the installed libxfer (their RPATH), not the build tree's. ldd's
+# output is captured first: `ldd | grep -q` under pipefail fails when grep exits before ldd has
+# written its last line (SIGPIPE), as it did in CI under TSan's longer list.
 for program in xfer xfer-send xfer-recv; do
-  ldd "$prefix/bin/$program" | grep -q "libxfer.so.$soversion => $prefix/" ||
+  libs=$(ldd "$prefix/bin/$program") || fail "ldd bin/$program failed"
+  grep -q "libxfer.so.$soversion => $prefix/" <<< "$libs" ||
     fail "bin/$program does not load $prefix/$libdir/libxfer.so.$soversion"
   out=$("$prefix/bin/$program" --version) || fail "bin/$program --version failed"
   [[ "$out" == "$program $version "* ]] || fail "bin/$program --version printed '$out'"
