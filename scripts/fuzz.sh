@@ -19,5 +19,5 @@ cmake --build "$build_dir" -j"$(nproc)" --target fuzz_targets
 rm -rf "$build_dir"/fuzz/scratch/*/*
 regex=.
 if [ -n "${FUZZ_TARGETS:-}" ]; then regex="^fuzz_($(echo $FUZZ_TARGETS | tr ' ' '|'))\$"; fi
-# One at a time (-j1): each fuzzer keeps a core busy for the whole run.
-ctest --test-dir "$build_dir" -L fuzz -R "$regex" --output-on-failure -j1
+# One per core: each fuzzer is a single thread that keeps its core busy for the whole run.
+ctest --test-dir "$build_dir" -L fuzz -R "$regex" --output-on-failure -j"$(nproc)"
