@@ -1,112 +1,31 @@
-// ExtractArchive against streams a hostile or broken sender could produce. The streams are built
-// here with libarchive's writer, not with WriteArchive, which never produces them.
+// ExtractArchive against streams a hostile or broken sender could produce, built with
+// PaxStreamBuilder (libarchive's writer), not with WriteArchive, which never produces them.
 #include "archive_extractor.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <gtest/gtest.h>
 #include <stdlib.h>
-#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <xxhash.h>
 
 #include <algorithm>
 #include <filesystem>
-#include <functional>
 #include <string>
 #include <vector>
 
+#include "memory_bytes.h"
+#include "pax_stream_builder.h"
 #include "temp_dir.h"
+#include "tmpfs_mount.h"
 
 namespace xfer {
 namespace {
 
+using testing::MemorySource;
+using testing::PaxStreamBuilder;
 using testing::TempDir;
+using testing::TmpfsMount;
 using testing::WriteFile;
-
-// Builds a pax stream in memory, entry by entry.
-class StreamBuilder {
- public:
-  StreamBuilder() : archive_(archive_write_new()) {
-    archive_write_set_format_pax(archive_);
-    archive_write_set_bytes_per_block(archive_, 0);
-    archive_write_open2(archive_, this, nullptr, &StreamBuilder::Write, nullptr, nullptr);
-  }
-  ~StreamBuilder() { archive_write_free(archive_); }
-
-  StreamBuilder& Dir(const std::string& path, mode_t perm = 0755) {
-    return Add(path, AE_IFDIR, perm);
-  }
-  StreamBuilder& File(const std::string& path, const std::string& content) {
-    return Add(path, AE_IFREG, 0644, content);
-  }
-  StreamBuilder& Symlink(const std::string& path, const std::string& target) {
-    return Add(path, AE_IFLNK, 0777, "",
-               [&](archive_entry* e) { archive_entry_copy_symlink(e, target.c_str()); });
-  }
-  StreamBuilder& Hardlink(const std::string& path, const std::string& target) {
-    return Add(path, AE_IFREG, 0644, "",
-               [&](archive_entry* e) { archive_entry_copy_hardlink(e, target.c_str()); });
-  }
-
-  // The stream so far, without the end marker.
-  const std::string& Unfinished() const { return bytes_; }
-  // The whole stream, end marker included.
-  std::string Finish() {
-    archive_write_close(archive_);
-    return bytes_;
-  }
-
- private:
-  StreamBuilder& Add(const std::string& path, mode_t type, mode_t perm,
-                     const std::string& content = "",
-                     const std::function<void(archive_entry*)>& extra = nullptr) {
-    archive_entry* e = archive_entry_new();
-    archive_entry_copy_pathname(e, path.c_str());
-    archive_entry_set_filetype(e, type);
-    archive_entry_set_perm(e, perm);
-    archive_entry_set_size(e, static_cast<la_int64_t>(content.size()));
-    archive_entry_set_mtime(e, 1600000000, 0);
-    if (extra) extra(e);
-    EXPECT_EQ(archive_write_header(archive_, e), ARCHIVE_OK) << archive_error_string(archive_);
-    if (!content.empty()) archive_write_data(archive_, content.data(), content.size());
-    archive_entry_free(e);
-    return *this;
-  }
-
-  static la_ssize_t Write(archive*, void* self, const void* data, size_t len) {
-    static_cast<StreamBuilder*>(self)->bytes_.append(static_cast<const char*>(data), len);
-    return static_cast<la_ssize_t>(len);
-  }
-
-  archive* archive_;
-  std::string bytes_;
-};
-
-class StringSource : public ByteSource {
- public:
-  explicit StringSource(std::string bytes, size_t piece = 4096)
-      : bytes_(std::move(bytes)), piece_(piece) {}
-  Status Next(const void** data, size_t* len) override {
-    if (!fail_after_.ok() && offset_ >= fail_at_) return fail_after_;
-    *len = std::min(piece_, bytes_.size() - offset_);
-    *data = bytes_.data() + offset_;
-    offset_ += *len;
-    return Status::Ok();
-  }
-  void FailAt(size_t offset, Status status) {
-    fail_at_ = offset;
-    fail_after_ = std::move(status);
-  }
-
- private:
-  std::string bytes_;
-  size_t piece_;
-  size_t offset_ = 0;
-  size_t fail_at_ = 0;
-  Status fail_after_;
-};
 
 // Every path under root, except under root/staging (which the extractor may fill).
 std::vector<std::string> Outside(const std::string& root) {
@@ -143,7 +62,7 @@ class ArchiveExtractorTest : public ::testing::Test {
   }
 
   Status Extract(std::string stream, std::vector<std::string> tops = {"top"}) {
-    StringSource source(std::move(stream));
+    MemorySource source(std::move(stream));
     return Extract(&source, std::move(tops));
   }
   Status Extract(ByteSource* source, std::vector<std::string> tops = {"top"}) {
@@ -175,7 +94,7 @@ class ArchiveExtractorTest : public ::testing::Test {
 TEST_F(ArchiveExtractorTest, ExtractsAndDigestsAPlainStream) {
   std::string content(100000, 'z');
   Status status = Extract(
-      StreamBuilder().Dir("top").File("top/a", content).Hardlink("top/b", "top/a").Finish());
+      PaxStreamBuilder().Dir("top").File("top/a", content).Hardlink("top/b", "top/a").Finish());
   ASSERT_TRUE(status.ok()) << status.message();
   EXPECT_EQ(testing::ReadFile(staging_ + "/top/b"), content);
   ASSERT_EQ(written_.size(), 1u);  // the hardlink adds no record
@@ -184,34 +103,34 @@ TEST_F(ArchiveExtractorTest, ExtractsAndDigestsAPlainStream) {
 }
 
 TEST_F(ArchiveExtractorTest, RefusesEntryEscapingDestination) {
-  ExpectRefused(Extract(StreamBuilder().File("../x", "evil").Finish()), "../x");
+  ExpectRefused(Extract(PaxStreamBuilder().File("../x", "evil").Finish()), "../x");
   EXPECT_FALSE(Exists(tmp_.Sub("x")));
 }
 
 TEST_F(ArchiveExtractorTest, RefusesAbsoluteEntry) {
-  ExpectRefused(Extract(StreamBuilder().File("/etc/xfer-evil", "x").Finish()), "/etc/xfer-evil");
+  ExpectRefused(Extract(PaxStreamBuilder().File("/etc/xfer-evil", "x").Finish()), "/etc/xfer-evil");
   EXPECT_FALSE(Exists("/etc/xfer-evil"));
   // Even when it names a place under an announced top-level name's directory.
   std::string target = staging_ + "/top/abs";
-  ExpectRefused(Extract(StreamBuilder().Dir("top").File(target, "evil").Finish()), target);
+  ExpectRefused(Extract(PaxStreamBuilder().Dir("top").File(target, "evil").Finish()), target);
   EXPECT_FALSE(Exists(target));
 }
 
 TEST_F(ArchiveExtractorTest, RefusesEntryClimbingOutOfItsTop) {
-  ExpectRefused(Extract(StreamBuilder().Dir("top").File("top/../../x", "evil").Finish()),
+  ExpectRefused(Extract(PaxStreamBuilder().Dir("top").File("top/../../x", "evil").Finish()),
                 "top/../../x");
   EXPECT_FALSE(Exists(tmp_.Sub("x")));
 }
 
 TEST_F(ArchiveExtractorTest, RefusesEntryOutsideAnnouncedNames) {
-  ExpectRefused(Extract(StreamBuilder().Dir("top").File("other/x", "evil").Finish()), "other/x");
+  ExpectRefused(Extract(PaxStreamBuilder().Dir("top").File("other/x", "evil").Finish()), "other/x");
   EXPECT_FALSE(Exists(staging_ + "/other"));
 }
 
 TEST_F(ArchiveExtractorTest, RefusesWritingThroughSymlink) {
   std::string target = tmp_.Sub("outside");
   Status status = Extract(
-      StreamBuilder().Dir("top").Symlink("top/link", target).File("top/link/evil", "x").Finish());
+      PaxStreamBuilder().Dir("top").Symlink("top/link", target).File("top/link/evil", "x").Finish());
   ExpectRefused(status, "top/link/evil");
   EXPECT_FALSE(Exists(tmp_.Sub("outside/evil")));
 }
@@ -220,7 +139,7 @@ TEST_F(ArchiveExtractorTest, RefusesWritingThroughSymlinkOnALongPath) {
   // Beyond PATH_MAX the extractor walks the path itself instead of libarchive.
   std::string deep = "top/link";
   for (int i = 0; i < 20; ++i) deep += "/" + std::string(250, static_cast<char>('a' + i));
-  Status status = Extract(StreamBuilder()
+  Status status = Extract(PaxStreamBuilder()
                               .Dir("top")
                               .Symlink("top/link", tmp_.Sub("outside"))
                               .File(deep + "/evil", "x")
@@ -233,7 +152,7 @@ TEST_F(ArchiveExtractorTest, RefusesDirectoryEntryReplacingSymlinkOutside) {
   struct stat before;
   ASSERT_EQ(stat(tmp_.Sub("outside").c_str(), &before), 0);
   Status status = Extract(
-      StreamBuilder().Dir("top").Symlink("top/link", tmp_.Sub("outside")).Dir("top/link").Finish());
+      PaxStreamBuilder().Dir("top").Symlink("top/link", tmp_.Sub("outside")).Dir("top/link").Finish());
   ASSERT_TRUE(status.ok()) << status.message();
   struct stat after;
   ASSERT_EQ(stat(tmp_.Sub("outside").c_str(), &after), 0);
@@ -246,16 +165,16 @@ TEST_F(ArchiveExtractorTest, RefusesDirectoryEntryReplacingSymlinkOutside) {
 }
 
 TEST_F(ArchiveExtractorTest, RefusesHardlinkEscapingDestination) {
-  ExpectRefused(Extract(StreamBuilder().Dir("top").Hardlink("top/h", "../outside/secret").Finish()),
+  ExpectRefused(Extract(PaxStreamBuilder().Dir("top").Hardlink("top/h", "../outside/secret").Finish()),
                 "top/h");
   ExpectRefused(
-      Extract(StreamBuilder().Dir("top").Hardlink("top/h", tmp_.Sub("outside/secret")).Finish()),
+      Extract(PaxStreamBuilder().Dir("top").Hardlink("top/h", tmp_.Sub("outside/secret")).Finish()),
       "top/h");
   EXPECT_FALSE(Exists(staging_ + "/top/h"));
 }
 
 TEST_F(ArchiveExtractorTest, RefusesHardlinkThroughSymlink) {
-  Status status = Extract(StreamBuilder()
+  Status status = Extract(PaxStreamBuilder()
                               .Dir("top")
                               .Symlink("top/link", tmp_.Sub("outside"))
                               .Hardlink("top/h", "top/link/secret")
@@ -265,7 +184,7 @@ TEST_F(ArchiveExtractorTest, RefusesHardlinkThroughSymlink) {
 
 TEST_F(ArchiveExtractorTest, RefusesWritingThroughAHardlinkToASymlink) {
   // link() does not follow a symlink: the new name is a second symlink to the outside.
-  Status status = Extract(StreamBuilder()
+  Status status = Extract(PaxStreamBuilder()
                               .Dir("top")
                               .Symlink("top/link", tmp_.Sub("outside"))
                               .Hardlink("top/alias", "top/link")
@@ -276,7 +195,7 @@ TEST_F(ArchiveExtractorTest, RefusesWritingThroughAHardlinkToASymlink) {
 }
 
 TEST_F(ArchiveExtractorTest, RefusesWritingThroughASymlinkInANestedDirectory) {
-  Status status = Extract(StreamBuilder()
+  Status status = Extract(PaxStreamBuilder()
                               .Dir("top")
                               .Dir("top/a")
                               .Symlink("top/a/link", tmp_.Sub("outside"))
@@ -288,7 +207,7 @@ TEST_F(ArchiveExtractorTest, RefusesWritingThroughASymlinkInANestedDirectory) {
 
 TEST_F(ArchiveExtractorTest, TruncatedArchiveFails) {
   std::string stream =
-      StreamBuilder().Dir("top").File("top/big", std::string(200000, 'b')).Finish();
+      PaxStreamBuilder().Dir("top").File("top/big", std::string(200000, 'b')).Finish();
   Status status = Extract(stream.substr(0, 100000));
   EXPECT_FALSE(status.ok());
   EXPECT_EQ(status.code(), Code::kProtocol) << status.message();
@@ -296,14 +215,14 @@ TEST_F(ArchiveExtractorTest, TruncatedArchiveFails) {
 }
 
 TEST_F(ArchiveExtractorTest, ArchiveCutInAHeaderFails) {
-  std::string stream = StreamBuilder().Dir("top").File("top/a", "a").File("top/b", "b").Finish();
+  std::string stream = PaxStreamBuilder().Dir("top").File("top/a", "a").File("top/b", "b").Finish();
   Status status = Extract(stream.substr(0, 1024 + 512 + 512 + 100));  // inside top/b's header
   EXPECT_EQ(status.code(), Code::kProtocol) << status.message();
 }
 
 TEST_F(ArchiveExtractorTest, ArchiveCutBetweenEntriesFails) {
   // libarchive alone would take this as a complete archive.
-  StreamBuilder builder;
+  PaxStreamBuilder builder;
   builder.Dir("top").File("top/a", "a").Dir("top/d");
   std::string unfinished = builder.Unfinished();
   Status status = Extract(unfinished);
@@ -319,7 +238,7 @@ TEST_F(ArchiveExtractorTest, DirectoryFixupsDoNotFollowALaterSymlink) {
   struct stat before;
   ASSERT_EQ(stat(tmp_.Sub("outside").c_str(), &before), 0);
   Status status = Extract(
-      StreamBuilder().Dir("top").Dir("top/d", 0777).Symlink("top/d", tmp_.Sub("outside")).Finish());
+      PaxStreamBuilder().Dir("top").Dir("top/d", 0777).Symlink("top/d", tmp_.Sub("outside")).Finish());
   ASSERT_TRUE(status.ok()) << status.message();
   struct stat after;
   ASSERT_EQ(stat(tmp_.Sub("outside").c_str(), &after), 0);
@@ -331,8 +250,8 @@ TEST_F(ArchiveExtractorTest, DirectoryFixupsDoNotFollowALaterSymlink) {
 TEST_F(ArchiveExtractorTest, EmptyStreamFails) { EXPECT_EQ(Extract("").code(), Code::kProtocol); }
 
 TEST_F(ArchiveExtractorTest, SourceFailureIsReturnedAsIs) {
-  StringSource source(
-      StreamBuilder().Dir("top").File("top/big", std::string(200000, 'b')).Finish());
+  MemorySource source(
+      PaxStreamBuilder().Dir("top").File("top/big", std::string(200000, 'b')).Finish());
   source.FailAt(50000, Status(Code::kCorrupt, "chunk 3: checksum mismatch"));
   Status status = Extract(&source);
   EXPECT_EQ(status.code(), Code::kCorrupt);
@@ -340,8 +259,8 @@ TEST_F(ArchiveExtractorTest, SourceFailureIsReturnedAsIs) {
 }
 
 TEST_F(ArchiveExtractorTest, ReturnsAtTheEndMarker) {
-  std::string stream = StreamBuilder().Dir("top").File("top/a", "a").Finish();
-  StringSource source(stream + std::string(4096, '\x5a'), 512);
+  std::string stream = PaxStreamBuilder().Dir("top").File("top/a", "a").Finish();
+  MemorySource source(stream + std::string(4096, '\x5a'), 512);
   Status status = Extract(&source);
   EXPECT_TRUE(status.ok()) << status.message();
   EXPECT_EQ(written_.size(), 1u);
@@ -350,19 +269,19 @@ TEST_F(ArchiveExtractorTest, ReturnsAtTheEndMarker) {
 TEST_F(ArchiveExtractorTest, CancellationStopsExtraction) {
   CancelToken cancel;
   cancel.Cancel();
-  StringSource source(StreamBuilder().Dir("top").File("top/a", "a").Finish());
+  MemorySource source(PaxStreamBuilder().Dir("top").File("top/a", "a").Finish());
   ExtractOptions options{staging_, {"top"}};
   EXPECT_EQ(ExtractArchive(&source, options, &cancel, &written_, nullptr).code(), Code::kCancelled);
 }
 
 TEST_F(ArchiveExtractorTest, MessagesEscapeNonPrintableNames) {
-  Status status = Extract(StreamBuilder().File("../\x1b[2Jx", "evil").Finish());
+  Status status = Extract(PaxStreamBuilder().File("../\x1b[2Jx", "evil").Finish());
   EXPECT_EQ(status.code(), Code::kUnsafe);
   EXPECT_NE(status.message().find("../\\x1b[2Jx"), std::string::npos) << status.message();
 }
 
 TEST_F(ArchiveExtractorTest, InvalidOptionsAreRejected) {
-  StringSource source(StreamBuilder().Dir("top").Finish());
+  MemorySource source(PaxStreamBuilder().Dir("top").Finish());
   ExtractOptions relative{"staging", {"top"}};
   EXPECT_EQ(ExtractArchive(&source, relative, nullptr, &written_, nullptr).code(),
             Code::kInvalidArgument);
@@ -371,30 +290,15 @@ TEST_F(ArchiveExtractorTest, InvalidOptionsAreRejected) {
             Code::kInvalidArgument);
 }
 
-// Mounts a 1 MiB tmpfs for the test's lifetime.
-class SmallFilesystem {
- public:
-  explicit SmallFilesystem(const std::string& dir) : dir_(dir) {
-    mounted_ = mount("tmpfs", dir.c_str(), "tmpfs", 0, "size=1m,mode=0700") == 0;
-  }
-  ~SmallFilesystem() {
-    if (mounted_) umount2(dir_.c_str(), MNT_DETACH);
-  }
-  bool mounted() const { return mounted_; }
-
- private:
-  std::string dir_;
-  bool mounted_ = false;
-};
-
 TEST(ArchiveExtractorNoSpaceTest, FullFilesystemIsNoSpaceNamingTheFile) {
   TempDir tmp;
   ASSERT_EQ(mkdir(tmp.Sub("small").c_str(), 0700), 0);
-  SmallFilesystem small(tmp.Sub("small"));
-  if (!small.mounted()) GTEST_SKIP() << "cannot mount a tmpfs here (needs CAP_SYS_ADMIN)";
+  std::string error;
+  auto small = TmpfsMount::Mount(tmp.Sub("small"), "size=1m,mode=0700", &error);
+  if (!small) GTEST_SKIP() << error;
   std::string staging = tmp.Sub("small");
   std::string content(4 << 20, '\x42');
-  StringSource source(StreamBuilder().Dir("top").File("top/ibdata1", content).Finish(), 1 << 16);
+  MemorySource source(PaxStreamBuilder().Dir("top").File("top/ibdata1", content).Finish(), 1 << 16);
   ExtractOptions options{staging, {"top"}};
   Manifest written;
   Status status = ExtractArchive(&source, options, nullptr, &written, nullptr);

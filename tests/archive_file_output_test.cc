@@ -2,7 +2,6 @@
 // with the manifest the extractor would have produced, and nothing left behind on failure.
 #include "archive_file_output.h"
 
-#include <archive.h>
 #include <archive_entry.h>
 #include <gtest/gtest.h>
 #include <stdlib.h>
@@ -12,7 +11,6 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -20,7 +18,10 @@
 #include "archive_extractor.h"
 #include "archive_metadata_digest.h"
 #include "archive_source.h"
+#include "memory_bytes.h"
+#include "pax_stream_builder.h"
 #include "temp_dir.h"
+#include "tmpfs_mount.h"
 #include "tree_builder.h"
 #include "tree_compare.h"
 #include "tree_prune.h"
@@ -28,106 +29,16 @@
 namespace xfer {
 namespace {
 
+using testing::DescribeDiffs;
+using testing::kOddPiece;
+using testing::MemorySink;
+using testing::MemorySource;
+using testing::PaxStreamBuilder;
 using testing::ReadFile;
 using testing::TempDir;
 using testing::TestTree;
+using testing::TmpfsMount;
 using testing::WriteFile;
-
-class MemorySink : public ByteSink {
- public:
-  std::string bytes;
-  Status Write(const void* data, size_t len) override {
-    bytes.append(static_cast<const char*>(data), len);
-    return Status::Ok();
-  }
-};
-
-// Hands out the bytes in pieces of an awkward size, so headers and blocks straddle pieces; then
-// len 0, for good.
-class MemorySource : public ByteSource {
- public:
-  MemorySource(const std::string& bytes, size_t piece) : bytes_(bytes), piece_(piece) {}
-  Status Next(const void** data, size_t* len) override {
-    *len = std::min(piece_, bytes_.size() - offset_);
-    *data = bytes_.data() + offset_;
-    offset_ += *len;
-    if (*len == 0) reached_end_ = true;
-    return Status::Ok();
-  }
-  bool reached_end() const { return reached_end_; }
-
- private:
-  const std::string& bytes_;
-  size_t piece_;
-  size_t offset_ = 0;
-  bool reached_end_ = false;
-};
-
-// Builds a small pax stream with libarchive's writer: what WriteArchive never produces.
-class StreamBuilder {
- public:
-  StreamBuilder() : archive_(archive_write_new()) {
-    archive_write_set_format_pax(archive_);
-    archive_write_set_bytes_per_block(archive_, 0);
-    archive_write_open2(archive_, this, nullptr, &StreamBuilder::Write, nullptr, nullptr);
-  }
-  ~StreamBuilder() { archive_write_free(archive_); }
-
-  StreamBuilder& Dir(const std::string& path) { return Add(path, AE_IFDIR, ""); }
-  StreamBuilder& File(const std::string& path, const std::string& content,
-                      const std::function<void(archive_entry*)>& extra = nullptr) {
-    return Add(path, AE_IFREG, content, extra);
-  }
-  StreamBuilder& Symlink(const std::string& path, const std::string& target) {
-    return Add(path, AE_IFLNK, "",
-               [&](archive_entry* e) { archive_entry_copy_symlink(e, target.c_str()); });
-  }
-  std::string Finish() {
-    archive_write_close(archive_);
-    return bytes_;
-  }
-
- private:
-  StreamBuilder& Add(const std::string& path, mode_t type, const std::string& content,
-                     const std::function<void(archive_entry*)>& extra = nullptr) {
-    archive_entry* e = archive_entry_new();
-    archive_entry_copy_pathname(e, path.c_str());
-    archive_entry_set_filetype(e, type);
-    archive_entry_set_perm(e, type == AE_IFDIR ? 0755 : 0644);
-    archive_entry_set_size(e, static_cast<la_int64_t>(content.size()));
-    archive_entry_set_mtime(e, 1600000000, 0);
-    if (extra) extra(e);
-    EXPECT_EQ(archive_write_header(archive_, e), ARCHIVE_OK) << archive_error_string(archive_);
-    if (!content.empty()) archive_write_data(archive_, content.data(), content.size());
-    archive_entry_free(e);
-    return *this;
-  }
-
-  static la_ssize_t Write(archive*, void* self, const void* data, size_t len) {
-    static_cast<StreamBuilder*>(self)->bytes_.append(static_cast<const char*>(data), len);
-    return static_cast<la_ssize_t>(len);
-  }
-
-  archive* archive_;
-  std::string bytes_;
-};
-
-// A tmpfs on a directory for one test, unmounted whatever the outcome (as tests/faults does).
-class TmpfsOn {
- public:
-  TmpfsOn(const std::string& dir, const std::string& options, unsigned long flags = 0) : dir_(dir) {
-    mounted_ =
-        mount("tmpfs", dir.c_str(), "tmpfs", MS_NOSUID | MS_NODEV | flags, options.c_str()) == 0;
-  }
-  ~TmpfsOn() {
-    if (mounted_) umount2(dir_.c_str(), MNT_DETACH);
-  }
-  bool mounted() const { return mounted_; }
-
- private:
-  std::string dir_;
-  bool mounted_ = false;
-};
 
 bool Exists(const std::string& path) {
   struct stat st;
@@ -144,14 +55,6 @@ std::vector<std::string> Names(const std::string& dir) {
 }
 
 bool Shell(const std::string& command) { return system(command.c_str()) == 0; }
-
-std::string Describe(const std::vector<std::string>& diffs) {
-  std::string out;
-  for (const std::string& diff : diffs) out += "  " + diff + "\n";
-  return out;
-}
-
-constexpr size_t kOddPiece = 7 * 1024 + 3;
 
 // Create + Store in one go; the output stays open (uncommitted) in *out.
 Status CreateAndStore(const std::string& path, bool overwrite, const std::string& stream,
@@ -216,7 +119,7 @@ class ArchiveFileOutputTreeTest : public ::testing::Test {
                       "--warning=no-unknown-keyword -xpf '" +
                       path + "' -C '" + tmp_.Sub("restored") + "'"));
     std::vector<std::string> diffs = testing::CompareTrees(tree_.root, tmp_.Sub("restored/top"));
-    EXPECT_TRUE(diffs.empty()) << diffs.size() << " differences:\n" << Describe(diffs);
+    EXPECT_TRUE(diffs.empty()) << diffs.size() << " differences:\n" << DescribeDiffs(diffs);
   }
 
   TempDir tmp_;
@@ -284,8 +187,9 @@ TEST_F(ArchiveFileOutputTreeTest, FullDiskFailsNamingTheFileAndLeavesNothing) {
   ASSERT_GT(sink_.bytes.size(), 6u << 20);
   for (const char* name : {"full.tar", "full.tar.zst"}) {
     SCOPED_TRACE(name);
-    TmpfsOn disk(tmp_.Sub("out"), "size=2m,mode=0755");
-    ASSERT_TRUE(disk.mounted());
+    std::string error;
+    auto disk = TmpfsMount::Mount(tmp_.Sub("out"), "size=2m,mode=0755", &error);
+    ASSERT_NE(disk, nullptr) << error;
     std::unique_ptr<ArchiveFileOutput> output;
     Manifest written;
     Status status =
@@ -301,7 +205,7 @@ TEST_F(ArchiveFileOutputTreeTest, FullDiskFailsNamingTheFileAndLeavesNothing) {
 class ArchiveFileOutputTest : public ::testing::Test {
  protected:
   std::string SmallStream() {
-    return StreamBuilder().Dir("top").File("top/a", "alpha\n").File("top/b", "").Finish();
+    return PaxStreamBuilder().Dir("top").File("top/a", "alpha\n").File("top/b", "").Finish();
   }
 
   TempDir tmp_;
@@ -330,8 +234,9 @@ TEST_F(ArchiveFileOutputTest, RefusesMissingDirectory) {
 TEST_F(ArchiveFileOutputTest, RefusesDirectoryThatTakesNoNewFiles) {
   if (geteuid() != 0) GTEST_SKIP() << "needs root: mount";
   ASSERT_EQ(mkdir(tmp_.Sub("ro").c_str(), 0755), 0);
-  TmpfsOn disk(tmp_.Sub("ro"), "size=1m", MS_RDONLY);
-  ASSERT_TRUE(disk.mounted());
+  std::string error;
+  auto disk = TmpfsMount::Mount(tmp_.Sub("ro"), "size=1m", &error, MS_RDONLY);
+  ASSERT_NE(disk, nullptr) << error;
   std::unique_ptr<ArchiveFileOutput> output;
   const std::string path = tmp_.Sub("ro/x.tar");
   Status status = ArchiveFileOutput::Create(path, false, &output);
@@ -430,7 +335,7 @@ TEST_F(ArchiveFileOutputTest, StoresTheBytesAfterTheEndMarkerAndReadsToTheEnd) {
 
 TEST_F(ArchiveFileOutputTest, StreamCutShortFailsAndLeavesNothing) {
   const std::string whole =
-      StreamBuilder().Dir("top").File("top/a", std::string(5000, 'a')).File("top/b", "b").Finish();
+      PaxStreamBuilder().Dir("top").File("top/a", std::string(5000, 'a')).File("top/b", "b").Finish();
   // Mid-entry; between entries (no end marker at all); after the first of the marker's blocks.
   for (size_t cut : {size_t{3000}, whole.size() - 1024, whole.size() - 512}) {
     SCOPED_TRACE(cut);
@@ -446,9 +351,9 @@ TEST_F(ArchiveFileOutputTest, StreamCutShortFailsAndLeavesNothing) {
 }
 
 TEST_F(ArchiveFileOutputTest, RefusesEntryOutsideTopNames) {
-  for (const std::string& stream : {StreamBuilder().Dir("top").File("other/a", "x").Finish(),
-                                    StreamBuilder().Dir("top").File("/top/a", "x").Finish(),
-                                    StreamBuilder().Dir("top").File("top/../a", "x").Finish()}) {
+  for (const std::string& stream : {PaxStreamBuilder().Dir("top").File("other/a", "x").Finish(),
+                                    PaxStreamBuilder().Dir("top").File("/top/a", "x").Finish(),
+                                    PaxStreamBuilder().Dir("top").File("top/../a", "x").Finish()}) {
     std::unique_ptr<ArchiveFileOutput> output;
     Manifest written;
     Status status = CreateAndStore(tmp_.Sub("x.tar"), false, stream, {"top"}, &written, &output);
@@ -461,7 +366,7 @@ TEST_F(ArchiveFileOutputTest, RefusesEntryOutsideTopNames) {
 
 TEST_F(ArchiveFileOutputTest, RefusesEntryThroughAStreamSymlink) {
   const std::string stream =
-      StreamBuilder().Dir("top").Symlink("top/l", "/etc").File("top/l/passwd", "x").Finish();
+      PaxStreamBuilder().Dir("top").Symlink("top/l", "/etc").File("top/l/passwd", "x").Finish();
   std::unique_ptr<ArchiveFileOutput> output;
   Manifest written;
   Status status = CreateAndStore(tmp_.Sub("x.tar"), false, stream, {"top"}, &written, &output);
@@ -471,7 +376,7 @@ TEST_F(ArchiveFileOutputTest, RefusesEntryThroughAStreamSymlink) {
 
 TEST_F(ArchiveFileOutputTest, RefusesResumedEntry) {
   const std::string stream =
-      StreamBuilder()
+      PaxStreamBuilder()
           .Dir("top")
           .File("top/a", "rest",
                 [](archive_entry* e) {

@@ -23,6 +23,7 @@
 #include "archive_extractor.h"
 #include "archive_handles.h"
 #include "child_process.h"
+#include "memory_bytes.h"
 #include "temp_dir.h"
 #include "text_match.h"
 #include "tree_builder.h"
@@ -33,50 +34,17 @@ namespace xfer {
 namespace {
 
 using testing::Contains;
+using testing::DescribeDiffs;
+using testing::MemorySink;
+using testing::MakeStaging;
+using testing::MemorySource;
+using testing::PseudoRandom;
 using testing::TempDir;
 using testing::TestTree;
 using testing::WriteFile;
 
 constexpr char kTar[] = "/usr/bin/tar";
 constexpr char kZip[] = "/usr/bin/zip";
-
-class MemorySink : public ByteSink {
- public:
-  // Runs after each write with the total so far.
-  std::function<void(size_t total)> on_write;
-  std::string bytes;
-
-  Status Write(const void* data, size_t len) override {
-    bytes.append(static_cast<const char*>(data), len);
-    if (on_write) on_write(bytes.size());
-    return Status::Ok();
-  }
-};
-
-// Hands out the bytes in pieces of an awkward size, so headers and blocks straddle pieces.
-class MemorySource : public ByteSource {
- public:
-  explicit MemorySource(const std::string& bytes) : bytes_(bytes) {}
-  Status Next(const void** data, size_t* len) override {
-    *len = std::min<size_t>(7 * 1024 + 3, bytes_.size() - offset_);
-    *data = bytes_.data() + offset_;
-    offset_ += *len;
-    return Status::Ok();
-  }
-
- private:
-  const std::string& bytes_;
-  size_t offset_ = 0;
-};
-
-std::string PseudoRandom(size_t len, uint64_t seed) {
-  std::string out(len, '\0');
-  for (char& c : out) {
-    seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
-    c = static_cast<char>(seed >> 56);
-  }
-  return out;
-}
 
 // Runs a program to completion: "" when it succeeded, else what went wrong.
 std::string RunProgram(const std::vector<std::string>& argv) {
@@ -87,22 +55,6 @@ std::string RunProgram(const std::vector<std::string>& argv) {
   std::string line;
   for (const std::string& word : argv) line += word + " ";
   return line + "exited with " + std::to_string(code) + ": " + child.stderr_text();
-}
-
-// An absolute, symlink-free directory, as StagingDir provides.
-std::string MakeStaging(const TempDir& tmp) {
-  std::string pattern = tmp.Sub("staging-XXXXXX");
-  if (mkdtemp(pattern.data()) == nullptr) ADD_FAILURE() << "mkdtemp";
-  char* real = realpath(pattern.c_str(), nullptr);
-  std::string path = real;
-  free(real);
-  return path;
-}
-
-std::string Describe(const std::vector<std::string>& diffs) {
-  std::string out;
-  for (const std::string& diff : diffs) out += "  " + diff + "\n";
-  return out;
 }
 
 Digest128 DigestOf(const std::string& content) {
@@ -246,7 +198,7 @@ TEST_P(ArchiveFileSourceTarTest, StreamExtractsToTheArchivedTree) {
   ASSERT_FALSE(HasFailure());
 
   std::vector<std::string> diffs = testing::CompareTrees(tree_.root, result.staging + "/top");
-  EXPECT_TRUE(diffs.empty()) << diffs.size() << " differences:\n" << Describe(diffs);
+  EXPECT_TRUE(diffs.empty()) << diffs.size() << " differences:\n" << DescribeDiffs(diffs);
   EXPECT_EQ(result.summary.top_names, std::vector<std::string>{"top"});
   ExpectSummaryMatchesStream(result);
   // The digest is the content's, computed here independently of both sides.
@@ -333,7 +285,7 @@ class ArchiveFileSourceTest : public ::testing::Test {
       std::vector<std::string> diffs =
           testing::CompareTrees(reference + "/" + top, result.staging + "/" + top);
       EXPECT_TRUE(diffs.empty()) << top << ": " << diffs.size() << " differences:\n"
-                                 << Describe(diffs);
+                                 << DescribeDiffs(diffs);
     }
   }
 
@@ -393,7 +345,7 @@ TEST_F(ArchiveFileSourceTest, DotSlashNamesAreNormalized) {
   for (const std::string& top : tops) {
     std::vector<std::string> diffs =
         testing::CompareTrees(tmp_.Sub("src/a/" + top), result.staging + "/" + top);
-    EXPECT_TRUE(diffs.empty()) << top << ":\n" << Describe(diffs);
+    EXPECT_TRUE(diffs.empty()) << top << ":\n" << DescribeDiffs(diffs);
   }
 }
 
@@ -425,7 +377,7 @@ TEST_F(ArchiveFileSourceTest, GnuSparseFileKeepsItsHoles) {
   ASSERT_FALSE(HasFailure());
   // CompareTrees fails a copy whose holes were filled.
   std::vector<std::string> diffs = testing::CompareTrees(top, result.staging + "/stop");
-  EXPECT_TRUE(diffs.empty()) << diffs.size() << " differences:\n" << Describe(diffs);
+  EXPECT_TRUE(diffs.empty()) << diffs.size() << " differences:\n" << DescribeDiffs(diffs);
   ExpectSummaryMatchesStream(result);
   EXPECT_EQ(result.summary.content_bytes, uint64_t{8} << 20);
   EXPECT_EQ(result.summary.allocated_bytes, 2 * data.size());
@@ -487,7 +439,7 @@ TEST_F(ArchiveFileSourceTest, ZipKeepsContentModesTimesAndSymlinks) {
   CopyAndExtract(tmp_, archive, 0, &result);
   ASSERT_FALSE(HasFailure());
   std::vector<std::string> diffs = testing::CompareTrees(top, result.staging + "/ztop");
-  EXPECT_TRUE(diffs.empty()) << diffs.size() << " differences:\n" << Describe(diffs);
+  EXPECT_TRUE(diffs.empty()) << diffs.size() << " differences:\n" << DescribeDiffs(diffs);
   EXPECT_EQ(result.summary.top_names, std::vector<std::string>{"ztop"});
   ExpectSummaryMatchesStream(result);
   EXPECT_EQ(result.summary.files, 3u);
@@ -632,6 +584,7 @@ TEST(ArchiveFileSourceCancelTest, CancelStopsBetweenDataBlocks) {
   MemorySink sink;
   sink.on_write = [&](size_t total) {
     if (total > (1 << 20)) cancel.Cancel();
+    return Status::Ok();
   };
   Manifest manifest;
   Status status = CopyArchiveFile(archive, 0, &sink, &cancel, &manifest, nullptr);

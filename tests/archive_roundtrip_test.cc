@@ -9,12 +9,12 @@
 
 #include <algorithm>
 #include <clocale>
-#include <functional>
 #include <string>
 #include <vector>
 
 #include "archive_extractor.h"
 #include "archive_source.h"
+#include "memory_bytes.h"
 #include "temp_dir.h"
 #include "tree_builder.h"
 #include "tree_compare.h"
@@ -22,54 +22,13 @@
 namespace xfer {
 namespace {
 
+using testing::DescribeDiffs;
+using testing::MakeStaging;
+using testing::MemorySink;
+using testing::MemorySource;
 using testing::TempDir;
 using testing::TestTree;
 using testing::WriteFile;
-
-class MemorySink : public ByteSink {
- public:
-  // on_write runs after each write with the total so far; it may fail the write.
-  std::function<Status(size_t total)> on_write;
-  std::string bytes;
-
-  Status Write(const void* data, size_t len) override {
-    bytes.append(static_cast<const char*>(data), len);
-    return on_write ? on_write(bytes.size()) : Status::Ok();
-  }
-};
-
-// Hands out the bytes in pieces of an awkward size, so headers and blocks straddle pieces.
-class MemorySource : public ByteSource {
- public:
-  MemorySource(const std::string& bytes, size_t piece) : bytes_(bytes), piece_(piece) {}
-  Status Next(const void** data, size_t* len) override {
-    *len = std::min(piece_, bytes_.size() - offset_);
-    *data = bytes_.data() + offset_;
-    offset_ += *len;
-    return Status::Ok();
-  }
-
- private:
-  const std::string& bytes_;
-  size_t piece_;
-  size_t offset_ = 0;
-};
-
-// An absolute, symlink-free directory, as StagingDir provides.
-std::string MakeStaging(const TempDir& tmp) {
-  std::string pattern = tmp.Sub("staging-XXXXXX");
-  if (mkdtemp(pattern.data()) == nullptr) ADD_FAILURE() << "mkdtemp";
-  char* real = realpath(pattern.c_str(), nullptr);
-  std::string path = real;
-  free(real);
-  return path;
-}
-
-std::string Describe(const std::vector<std::string>& diffs) {
-  std::string out;
-  for (const std::string& diff : diffs) out += "  " + diff + "\n";
-  return out;
-}
 
 class ArchiveRoundTripTest : public ::testing::Test {
  protected:
@@ -106,7 +65,7 @@ TEST_F(ArchiveRoundTripTest, CopyIsIdenticalToSource) {
   ASSERT_TRUE(status.ok()) << status.message();
 
   std::vector<std::string> diffs = testing::CompareTrees(tree_.root, staging + "/top");
-  EXPECT_TRUE(diffs.empty()) << diffs.size() << " differences:\n" << Describe(diffs);
+  EXPECT_TRUE(diffs.empty()) << diffs.size() << " differences:\n" << DescribeDiffs(diffs);
   EXPECT_EQ(sent, written);
   EXPECT_EQ(sent_counters.entries_written.load(), written_counters.entries_written.load());
   EXPECT_EQ(sent_counters.content_bytes_read.load(), written_counters.content_bytes_written.load());
@@ -162,7 +121,7 @@ TEST_F(ArchiveRoundTripTest, CompareTreesSeesEveryKindOfDifference) {
   close(dir);
 
   std::vector<std::string> diffs = testing::CompareTrees(tree_.root, staging + "/top");
-  std::string all = Describe(diffs);
+  std::string all = DescribeDiffs(diffs);
   for (const char* expected :
        {"top/small.txt: mode 0644 != 0600", "top/owned/link: owner 4321:8765 != 1:1",
         "top/links/dangling: mtime", "top/mixed.bin: content differs",
@@ -304,7 +263,7 @@ TEST_F(ArchiveRoundTripTest, NonUtf8NamesSurviveAUtf8Locale) {
   ASSERT_TRUE(status.ok()) << status.message();
   EXPECT_EQ(sent, written);
   std::vector<std::string> diffs = testing::CompareTrees(tree_.root + "/names", staging + "/names");
-  EXPECT_TRUE(diffs.empty()) << Describe(diffs);
+  EXPECT_TRUE(diffs.empty()) << DescribeDiffs(diffs);
 }
 
 // A sink that changes a file while its content is being sent.

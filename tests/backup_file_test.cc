@@ -13,6 +13,7 @@
 #include "program_paths.h"
 #include "temp_dir.h"
 #include "text_match.h"
+#include "tmpfs_mount.h"
 #include "transfer_harness.h"
 #include "tree_builder.h"
 #include "tree_compare.h"
@@ -118,7 +119,9 @@ TEST_F(BackupFileTest, AStreamCannotBecomeABackupFile) {
 TEST_F(BackupFileTest, AFullDiskLeavesNoBackupFile) {
   std::string small = tmp_.Sub("small");
   ASSERT_EQ(mkdir(small.c_str(), 0755), 0);
-  ASSERT_EQ(mount("tmpfs", small.c_str(), "tmpfs", 0, "size=1m"), 0) << strerror(errno);
+  std::string error;
+  auto disk = testing::TmpfsMount::Mount(small, "size=1m", &error);
+  ASSERT_NE(disk, nullptr) << error;
   std::string file = small + "/db.tar";
   std::string ticket;
   auto receiver = StartArchiveReceiver(file, &ticket);
@@ -128,7 +131,6 @@ TEST_F(BackupFileTest, AFullDiskLeavesNoBackupFile) {
   EXPECT_TRUE(Contains(receiver->stderr_text(), "No space left on device"));
   EXPECT_TRUE(Contains(sender->stderr_text(), "No space left on device"));
   EXPECT_TRUE(ListDir(small).empty());
-  ASSERT_EQ(umount(small.c_str()), 0);
 }
 
 TEST_F(BackupFileTest, ACorruptArchiveFailsBothSidesAndRestoresNothing) {

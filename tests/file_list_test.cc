@@ -21,6 +21,7 @@
 #include "archive_source.h"
 #include "archive_source_list.h"
 #include "archive_source_walk.h"
+#include "memory_bytes.h"
 #include "temp_dir.h"
 #include "tree_builder.h"
 #include "tree_compare.h"
@@ -29,32 +30,10 @@
 namespace xfer {
 namespace {
 
+using testing::MemorySink;
+using testing::MemorySource;
 using testing::TempDir;
 using testing::WriteFile;
-
-class MemorySink : public ByteSink {
- public:
-  std::string bytes;
-  Status Write(const void* data, size_t len) override {
-    bytes.append(static_cast<const char*>(data), len);
-    return Status::Ok();
-  }
-};
-
-class MemorySource : public ByteSource {
- public:
-  explicit MemorySource(const std::string& bytes) : bytes_(bytes) {}
-  Status Next(const void** data, size_t* len) override {
-    *len = std::min<size_t>(4096 + 7, bytes_.size() - offset_);
-    *data = bytes_.data() + offset_;
-    offset_ += *len;
-    return Status::Ok();
-  }
-
- private:
-  const std::string& bytes_;
-  size_t offset_ = 0;
-};
 
 // What the stream holds, entry by entry, read back with libarchive.
 struct StreamEntry {
@@ -147,11 +126,7 @@ class FileListTest : public ::testing::Test {
 
   // Extracts what Send wrote into a new staging directory and returns its path.
   std::string Extract() {
-    std::string pattern = tmp_.Sub("staging-XXXXXX");
-    EXPECT_NE(mkdtemp(pattern.data()), nullptr);
-    char* real = realpath(pattern.c_str(), nullptr);
-    std::string staging = real;
-    free(real);
+    std::string staging = testing::MakeStaging(tmp_);
     MemorySource source(sink_.bytes);
     ExtractOptions options{staging, summary_.top_names};
     Manifest written;

@@ -10,6 +10,7 @@
 #include "child_process.h"
 #include "program_paths.h"
 #include "temp_dir.h"
+#include "tmpfs_mount.h"
 #include "transfer_harness.h"
 
 namespace xfer::testing {
@@ -49,25 +50,6 @@ Outcome RecvPreflight(const std::vector<std::string>& args) {
 
 // The head every successful preflight line starts with.
 const char kOkHead[] = R"(\{"preflight":"ok","version":"[0-9]+\.[0-9]+\.[0-9]+","protocol":1,)";
-
-// Mounts a tmpfs on dir for the test's lifetime.
-class Tmpfs {
- public:
-  Tmpfs(const std::string& dir, unsigned long flags, const char* options) : dir_(dir) {
-    mounted_ = mount("tmpfs", dir.c_str(), "tmpfs", flags, options) == 0;
-    if (!mounted_) error_ = strerror(errno);
-  }
-  ~Tmpfs() {
-    if (mounted_) umount2(dir_.c_str(), MNT_DETACH);
-  }
-  bool mounted() const { return mounted_; }
-  const std::string& error() const { return error_; }
-
- private:
-  std::string dir_;
-  bool mounted_ = false;
-  std::string error_;
-};
 
 class SenderPreflightTest : public ::testing::Test {
  protected:
@@ -155,8 +137,9 @@ TEST_F(ReceiverPreflightTest, DirThatIsAFileFailsNamingIt) {
 }
 
 TEST_F(ReceiverPreflightTest, ReadOnlyDirFailsNamingIt) {
-  Tmpfs readonly(dst_, MS_RDONLY, "size=1m");
-  if (!readonly.mounted()) GTEST_SKIP() << "cannot mount a tmpfs here: " << readonly.error();
+  std::string error;
+  auto readonly = testing::TmpfsMount::Mount(dst_, "size=1m", &error, MS_RDONLY);
+  if (!readonly) GTEST_SKIP() << error;
   Outcome run = RecvPreflight({dst_});
   EXPECT_EQ(run.exit_code, 1);
   EXPECT_NE(run.err.find(dst_), std::string::npos) << run.err;
@@ -181,8 +164,9 @@ TEST_F(ReceiverPreflightTest, NameThatIsAPathIsRefused) {
 }
 
 TEST_F(ReceiverPreflightTest, NotEnoughSpaceFailsWithTheSameMarginAsATransfer) {
-  Tmpfs small(dst_, 0, "size=1m");
-  if (!small.mounted()) GTEST_SKIP() << "cannot mount a tmpfs here: " << small.error();
+  std::string error;
+  auto small = testing::TmpfsMount::Mount(dst_, "size=1m", &error);
+  if (!small) GTEST_SKIP() << error;
   Outcome bytes = RecvPreflight({"--name", "data", "--need", "4M", dst_});
   EXPECT_EQ(bytes.exit_code, 1);
   EXPECT_TRUE(std::regex_match(bytes.err, std::regex("xfer-recv: error: not enough space in " +

@@ -13,6 +13,7 @@
 #include "program_paths.h"
 #include "tcp_proxy.h"
 #include "temp_dir.h"
+#include "tmpfs_mount.h"
 #include "transfer_harness.h"
 #include "tree_builder.h"
 #include "tree_compare.h"
@@ -180,9 +181,9 @@ TEST_F(ResumeTest, AReceiverWithoutResumeRemovesWhatAnInterruptedTransferLeft) {
 }
 
 TEST_F(ResumeTest, PreflightCountsWhatAnInterruptedTransferLeft) {
-  if (mount("tmpfs", dst_.c_str(), "tmpfs", 0, "size=64m") != 0) {
-    GTEST_SKIP() << "cannot mount a tmpfs here (needs root)";
-  }
+  std::string error;
+  auto disk = TmpfsMount::Mount(dst_, "size=64m", &error);
+  if (!disk) GTEST_SKIP() << error;
   Interrupt(Fault::kCut, Total() * 3 / 4, {"--no-compress"});
   auto preflight = [&](const std::vector<std::string>& extra) {
     std::vector<std::string> argv = {XferRecvPath(), "--preflight", "--name", "data", "--need",
@@ -198,16 +199,15 @@ TEST_F(ResumeTest, PreflightCountsWhatAnInterruptedTransferLeft) {
   EXPECT_NE(why.find("not enough space"), std::string::npos) << why;
   EXPECT_EQ(preflight({"--resume"}).first, 0) << preflight({"--resume"}).second;
   Resume();
-  EXPECT_EQ(umount(dst_.c_str()), 0);
 }
 
 TEST_F(ResumeTest, AHeldPrefixIsCountedAgainBecauseItIsCopied) {
   ASSERT_EQ(system(("rm -r " + src_ + "/data/sub " + src_ + "/data/small.txt " + src_ +
                     "/data/link").c_str()),
             0);
-  if (mount("tmpfs", dst_.c_str(), "tmpfs", 0, "size=40m") != 0) {
-    GTEST_SKIP() << "cannot mount a tmpfs here (needs root)";
-  }
+  std::string error;
+  auto disk = TmpfsMount::Mount(dst_, "size=40m", &error);
+  if (!disk) GTEST_SKIP() << error;
   Interrupt(Fault::kCut, 12 * kMiB, {"--no-compress"});
   // The held prefix (some MiB of big.bin) is copied into a new file before the old one goes:
   // 24 MiB more are needed, not 24 less the prefix. Fill the disk so only that much is left.
@@ -222,7 +222,6 @@ TEST_F(ResumeTest, AHeldPrefixIsCountedAgainBecauseItIsCopied) {
   ASSERT_EQ(unlink((dst_ + "/filler").c_str()), 0);
   auto [received, sent] = Resume();
   EXPECT_GT(JsonNumber(received, "resumed_bytes"), 0u) << received;
-  EXPECT_EQ(umount(dst_.c_str()), 0);
 }
 
 TEST_F(ResumeTest, NothingToResumeIsAWholeTransfer) {

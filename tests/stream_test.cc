@@ -11,6 +11,7 @@
 #include "program_paths.h"
 #include "temp_dir.h"
 #include "text_match.h"
+#include "tmpfs_mount.h"
 #include "transfer_harness.h"
 
 namespace xfer::testing {
@@ -169,7 +170,9 @@ TEST_F(StreamTest, AReceiverKilledMidStreamStopsTheSenderCommand) {
 TEST_F(StreamTest, AFullDiskFailsTheReceiverCommandAndLeavesNothing) {
   std::string small = tmp_.Sub("small");
   ASSERT_EQ(mkdir(small.c_str(), 0755), 0);
-  ASSERT_EQ(mount("tmpfs", small.c_str(), "tmpfs", 0, "size=1m"), 0) << strerror(errno);
+  std::string error;
+  auto disk = testing::TmpfsMount::Mount(small, "size=1m", &error);
+  ASSERT_NE(disk, nullptr) << error;
   std::string ticket;
   auto receiver = StartReceiver(small, {"--exec", "dd of=copy.bin status=none"}, &ticket);
   auto sender = StartSender(ticket, {}, {"--exec", "cat " + data_});
@@ -179,7 +182,6 @@ TEST_F(StreamTest, AFullDiskFailsTheReceiverCommandAndLeavesNothing) {
   EXPECT_TRUE(Contains(receiver->stderr_text(), "exited with status 1"));
   EXPECT_TRUE(Contains(sender->stderr_text(), "exited with status 1"));
   EXPECT_TRUE(ListDir(small).empty());
-  ASSERT_EQ(umount(small.c_str()), 0);
 }
 
 TEST_F(StreamTest, SigtermStopsASenderWaitingForASilentCommand) {

@@ -13,6 +13,7 @@
 
 #include "tcp_proxy.h"
 #include "temp_dir.h"
+#include "tmpfs_mount.h"
 #include "transfer_harness.h"
 #include "tree_builder.h"
 #include "tree_compare.h"
@@ -192,9 +193,9 @@ TEST_F(TransferTest, OverwriteReplacesAnExistingTarget) {
 }
 
 TEST_F(TransferTest, RefusesWhenTheDestinationLacksSpace) {
-  if (mount("tmpfs", dst_.c_str(), "tmpfs", 0, "size=1m") != 0) {
-    GTEST_SKIP() << "cannot mount a small tmpfs here (needs root): " << strerror(errno);
-  }
+  std::string error;
+  auto disk = testing::TmpfsMount::Mount(dst_, "size=1m", &error);
+  if (!disk) GTEST_SKIP() << error;
   WriteRandomFile(src_ + "/data/big.bin", 4 << 20);
   std::string ticket;
   auto receiver = StartReceiver(dst_, {}, &ticket);
@@ -206,7 +207,6 @@ TEST_F(TransferTest, RefusesWhenTheDestinationLacksSpace) {
       << receiver->stderr_text();
   EXPECT_NE(sender->stderr_text().find("not enough space"), std::string::npos);
   EXPECT_TRUE(ListDir(dst_).empty());
-  umount2(dst_.c_str(), MNT_DETACH);
 }
 
 TEST_F(TransferTest, MissingSourceFailsBothSidesPromptly) {

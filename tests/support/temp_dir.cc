@@ -22,6 +22,15 @@ TempDir::~TempDir() {
   if (!status.ok()) ADD_FAILURE() << status.message();
 }
 
+std::string MakeStaging(const TempDir& tmp) {
+  std::string pattern = tmp.Sub("staging-XXXXXX");
+  if (mkdtemp(pattern.data()) == nullptr) ADD_FAILURE() << "mkdtemp " << pattern << " failed";
+  char* real = realpath(pattern.c_str(), nullptr);
+  std::string path = real != nullptr ? real : pattern;
+  free(real);
+  return path;
+}
+
 void WriteFile(const std::string& path, const std::string& content) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out << content;

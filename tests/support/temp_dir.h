@@ -20,6 +20,9 @@ class TempDir {
   std::string path_;
 };
 
+// A new directory under tmp with an absolute, symlink-free path, as StagingDir provides.
+std::string MakeStaging(const TempDir& tmp);
+
 // Writes content to path (creating or truncating it); fails the test on error.
 void WriteFile(const std::string& path, const std::string& content);
 std::string ReadFile(const std::string& path);

@@ -22,19 +22,6 @@ namespace {
 
 constexpr uint64_t kMiB = 1024 * 1024;
 
-// Deterministic bytes that do not compress: a xorshift stream.
-std::string PseudoRandom(size_t len, uint64_t seed) {
-  std::string out(len, '\0');
-  uint64_t x = seed | 1;
-  for (size_t i = 0; i < len; ++i) {
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    out[i] = static_cast<char>(x >> 24);
-  }
-  return out;
-}
-
 void WriteAllAt(int fd, const std::string& data, off_t offset, const std::string& what) {
   size_t done = 0;
   while (done < data.size()) {
@@ -324,6 +311,19 @@ void BuildTestTree(const std::string& parent, const std::string& name, TestTree*
   tree->deep_file = BuildDeep(top, name, tree->xattrs);
   close(top);
   StampTimes(tree->root);
+}
+
+// A xorshift stream.
+std::string PseudoRandom(size_t len, uint64_t seed) {
+  std::string out(len, '\0');
+  uint64_t x = seed | 1;
+  for (size_t i = 0; i < len; ++i) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    out[i] = static_cast<char>(x >> 24);
+  }
+  return out;
 }
 
 }  // namespace xfer::testing

@@ -9,6 +9,8 @@
 // and a path longer than 4 KiB. Needs root (devices, owners).
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -32,5 +34,8 @@ void BuildTestTree(const std::string& parent, const std::string& name, TestTree*
 // with nanoseconds, without following symlinks. Done last, since creating an entry changes its
 // directory's mtime. Exposed for tests that add entries to a built tree.
 void StampTimes(const std::string& root);
+
+// Deterministic bytes that do not compress, the same for the same seed.
+std::string PseudoRandom(size_t len, uint64_t seed);
 
 }  // namespace xfer::testing

@@ -300,4 +300,10 @@ std::vector<std::string> CompareTrees(const std::string& a, const std::string& b
   return comparer.Take();
 }
 
+std::string DescribeDiffs(const std::vector<std::string>& diffs) {
+  std::string out;
+  for (const std::string& diff : diffs) out += "  " + diff + "\n";
+  return out;
+}
+
 }  // namespace xfer::testing

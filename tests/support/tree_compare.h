@@ -25,4 +25,7 @@ struct CompareOptions {
 std::vector<std::string> CompareTrees(const std::string& a, const std::string& b,
                                       const CompareOptions& options = {});
 
+// The differences, one indented line each, for a failure message.
+std::string DescribeDiffs(const std::vector<std::string>& diffs);
+
 }  // namespace xfer::testing

@@ -1,7 +1,6 @@
 #include "tmpfs_mount.h"
 
 #include <fcntl.h>
-#include <sys/mount.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
@@ -12,18 +11,24 @@ namespace xfer::testing {
 
 namespace {
 
+constexpr unsigned long kAlways = MS_NOSUID | MS_NODEV;
+
 std::string SizeOption(uint64_t size_bytes) { return "size=" + std::to_string(size_bytes); }
 
 }  // namespace
 
-std::unique_ptr<TmpfsMount> TmpfsMount::Mount(const std::string& dir, uint64_t size_bytes,
-                                              std::string* error) {
-  std::string options = SizeOption(size_bytes) + ",mode=0755";
-  if (mount("tmpfs", dir.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, options.c_str()) != 0) {
+std::unique_ptr<TmpfsMount> TmpfsMount::Mount(const std::string& dir, const std::string& options,
+                                              std::string* error, unsigned long flags) {
+  if (mount("tmpfs", dir.c_str(), "tmpfs", kAlways | flags, options.c_str()) != 0) {
     *error = "mount -t tmpfs -o " + options + " tmpfs " + dir + ": " + strerror(errno);
     return nullptr;
   }
-  return std::unique_ptr<TmpfsMount>(new TmpfsMount(dir, size_bytes));
+  return std::unique_ptr<TmpfsMount>(new TmpfsMount(dir));
+}
+
+std::unique_ptr<TmpfsMount> TmpfsMount::Mount(const std::string& dir, uint64_t size_bytes,
+                                              std::string* error) {
+  return Mount(dir, SizeOption(size_bytes) + ",mode=0755", error);
 }
 
 TmpfsMount::~TmpfsMount() {
@@ -31,14 +36,18 @@ TmpfsMount::~TmpfsMount() {
   umount2(dir_.c_str(), MNT_DETACH);
 }
 
+uint64_t TmpfsMount::size_bytes() const {
+  struct statvfs vfs {};
+  if (statvfs(dir_.c_str(), &vfs) != 0) return 0;
+  return static_cast<uint64_t>(vfs.f_blocks) * vfs.f_frsize;
+}
+
 bool TmpfsMount::Resize(uint64_t size_bytes, std::string* error) {
   std::string options = SizeOption(size_bytes);
-  if (mount("tmpfs", dir_.c_str(), "tmpfs", MS_REMOUNT | MS_NOSUID | MS_NODEV, options.c_str()) !=
-      0) {
+  if (mount("tmpfs", dir_.c_str(), "tmpfs", MS_REMOUNT | kAlways, options.c_str()) != 0) {
     *error = "mount -o remount," + options + " " + dir_ + ": " + strerror(errno);
     return false;
   }
-  size_bytes_ = size_bytes;
   return true;
 }
 

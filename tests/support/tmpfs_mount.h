@@ -1,6 +1,8 @@
-// TmpfsMount: a size-limited tmpfs on a directory for one test (the destination whose disk fills
-// up), unmounted by the destructor whatever the test's outcome. Needs root.
+// TmpfsMount: a tmpfs on a directory for one test (a small disk that fills up, a read-only one),
+// unmounted by the destructor whatever the test's outcome. Needs root.
 #pragma once
+
+#include <sys/mount.h>
 
 #include <cstdint>
 #include <memory>
@@ -10,8 +12,12 @@ namespace xfer::testing {
 
 class TmpfsMount {
  public:
-  // Mounts a tmpfs of size_bytes on dir (an existing empty directory). On failure returns null
-  // and says why in *error.
+  // Mounts a tmpfs with `mount -o options` ("size=1m,mode=0700") and flags (MS_RDONLY...; nosuid
+  // and nodev always) on dir, an existing directory. On failure returns null and says why in
+  // *error: "mount -t tmpfs -o size=1m tmpfs DIR: Operation not permitted".
+  static std::unique_ptr<TmpfsMount> Mount(const std::string& dir, const std::string& options,
+                                           std::string* error, unsigned long flags = 0);
+  // A tmpfs of size_bytes, mode 0755.
   static std::unique_ptr<TmpfsMount> Mount(const std::string& dir, uint64_t size_bytes,
                                            std::string* error);
   ~TmpfsMount();
@@ -19,7 +25,8 @@ class TmpfsMount {
   TmpfsMount& operator=(const TmpfsMount&) = delete;
 
   const std::string& dir() const { return dir_; }
-  uint64_t size_bytes() const { return size_bytes_; }
+  // Its size now, as statvfs reports it.
+  uint64_t size_bytes() const;
 
   // mount -o remount,size=N: what an operator does to give a full disk more room.
   bool Resize(uint64_t size_bytes, std::string* error);
@@ -29,11 +36,9 @@ class TmpfsMount {
   uint64_t FillUp(const std::string& name);
 
  private:
-  TmpfsMount(std::string dir, uint64_t size_bytes)
-      : dir_(std::move(dir)), size_bytes_(size_bytes) {}
+  explicit TmpfsMount(std::string dir) : dir_(std::move(dir)) {}
 
   std::string dir_;
-  uint64_t size_bytes_;
 };
 
 }  // namespace xfer::testing
