@@ -23,6 +23,7 @@
 #include "sshd_server.h"
 #include "temp_dir.h"
 #include "text_match.h"
+#include "tmpfs_mount.h"
 #include "transfer_harness.h"
 #include "tree_builder.h"
 #include "tree_compare.h"
@@ -47,8 +48,8 @@ class Cluster {
   explicit Cluster(int small_target = 0) : lan_(kTargets + 1) {
     for (int i = 1; i <= kTargets; ++i) std::filesystem::create_directory(TargetDir(i));
     if (small_target > 0) {
-      small_ = TargetDir(small_target);
-      if (mount("tmpfs", small_.c_str(), "tmpfs", 0, "size=64k") != 0) small_.clear();
+      std::string error;
+      small_ = TmpfsMount::Mount(TargetDir(small_target), "size=64k", &error);
     }
     if (!lan_.status().ok()) {
       status_ = lan_.status();
@@ -63,10 +64,6 @@ class Cluster {
     }
     std::filesystem::create_directory(dir_.Sub("src"));
   }
-  ~Cluster() {
-    if (!small_.empty()) umount2(small_.c_str(), MNT_DETACH);
-  }
-
   const Status& status() const { return status_; }
   NetnsLan& lan() { return lan_; }
   std::string Dir(const std::string& relative) const { return dir_.Sub(relative); }
@@ -102,7 +99,7 @@ class Cluster {
   Status status_;
   TempDir dir_;
   NetnsLan lan_;
-  std::string small_;  // the mounted tmpfs, if any
+  std::unique_ptr<TmpfsMount> small_;  // the small target's tmpfs, if mounted
   std::vector<std::unique_ptr<SshdServer>> sshd_;
 };
 
@@ -169,6 +166,33 @@ TEST(Orchestrator, LocalhostRunsWithoutSsh) {
                      "localhost:" + dir.Sub("dst")});
   ASSERT_EQ(xfer.Wait(std::chrono::seconds(60)), 0) << xfer.stderr_text();
   EXPECT_EQ(CompareTrees(dir.Sub("src/data"), dir.Sub("dst/data")), Names{});
+}
+
+// The receivers listen, the sender fails before reaching them: here because `localhost` does
+// not resolve (a bare chroot without /etc/hosts; in a private mount namespace, /etc/hosts is
+// empty and DNS goes to loopback, where nothing answers). xfer stops the receivers at once
+// rather than waiting out their --timeout or --idle-timeout (an hour each here).
+TEST(Orchestrator, ASenderThatReachesNoReceiverStopsThemAtOnce) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root: a mount namespace";
+  TempDir dir;
+  std::filesystem::create_directories(dir.Sub("src/data"));
+  WriteFile(dir.Sub("src/data/file"), "content");
+  std::filesystem::create_directory(dir.Sub("dst"));
+  WriteFile(dir.Sub("hosts"), "");
+  WriteFile(dir.Sub("resolv.conf"), "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n");
+  ChildProcess xfer({"/usr/bin/unshare", "--mount", "sh", "-c",
+                     "mount --bind \"$1\" /etc/hosts && mount --bind \"$2\" /etc/resolv.conf && "
+                     "shift 2 && exec \"$@\"",
+                     "sh", dir.Sub("hosts"), dir.Sub("resolv.conf"), kXfer, "--timeout", "3600",
+                     "--idle-timeout", "3600", "localhost:" + dir.Sub("src/data"),
+                     "localhost:" + dir.Sub("dst")});
+  // A deadline far below an hour: only a hang reaches it.
+  ASSERT_EQ(xfer.Wait(std::chrono::seconds(300)), 1) << xfer.stderr_text();
+  EXPECT_TRUE(Contains(xfer.stderr_text(), "localhost:" + dir.Sub("dst") +
+                                               ": FAILED: the sender failed: connecting to "
+                                               "localhost:"))
+      << xfer.stderr_text();
+  EXPECT_EQ(ListDir(dir.Sub("dst")), Names{});
 }
 
 // Runs xfer with HOME pointing at `home`, where ~/.config/xfer/xfer.conf may be.

@@ -17,7 +17,8 @@ struct Progress {
   double seconds = 0;
 };
 
-// Called from a transfer thread about once per progress interval; keep it quick.
+// Called from a transfer thread about once per progress interval; keep it quick. A receiver
+// also reports once as soon as it accepted its sender (done_bytes 0).
 using ProgressCallback = std::function<void(const Progress&)>;
 // kWarning: something an operator should see (a rejected connection). kInfo: detail for verbose
 // output (who connected, the cipher in use).

@@ -300,6 +300,10 @@ class ReceiveSession {
     // give up after the idle one if data had to wait for the downstream's handshake.
     if (forwarder_) forwarder_->Open(hello_payload, hello, &pool);
     XFER_RETURN_IF_ERROR(Accept(hello));
+    // At once: whoever watches (xfer) learns this receiver was reached.
+    Progress accepted;
+    accepted.total_bytes = hello.content_bytes;
+    pacer_.Report(accepted);
 
     OrderedWorkers<ReceivedFrame> workers(
         threads, in_flight, [&pool](ReceivedFrame& frame) { return DecodeReceivedFrame(frame, &pool); });

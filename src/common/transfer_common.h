@@ -34,10 +34,12 @@ class ProgressPacer {
   ProgressPacer(const ProgressCallback& callback, std::chrono::milliseconds interval)
       : callback_(callback), interval_(interval), start_(Clock::now()), next_(start_ + interval) {}
   void Tick(Progress progress) {
+    if (Clock::now() >= next_) Report(progress);
+  }
+  // Reports now, whatever the interval: a milestone a watcher should not wait for.
+  void Report(Progress progress) {
     if (!callback_) return;
-    auto now = Clock::now();
-    if (now < next_) return;
-    next_ = now + interval_;
+    next_ = Clock::now() + interval_;
     progress.seconds = Seconds();
     callback_(progress);
   }

@@ -28,6 +28,7 @@ constexpr auto kCleanupGrace = std::chrono::seconds(15);
 struct Running {
   std::unique_ptr<cli::Process> process;
   int target = -1;  // index into the targets, or -1 for the sender
+  bool reached = false;      // a receiver that printed a line: its sender reached it
   bool reported = false;     // printed its result line
   // What an --exec command said on stderr (the lines not the program's own), the last few: its
   // reason, when it fails, is there.
@@ -153,6 +154,7 @@ void HandleOutput(const Plan& plan, Running* running, const std::vector<std::str
     if (!JsonLine::Parse(line, &json).ok()) continue;
     bool progress = json.String("event") == "progress";
     if (!progress && !json.Has("stream_digest")) continue;
+    running->reached = true;  // xfer-recv reports at once when it accepted its sender
     running->reported = running->reported || !progress;
     if (running->target < 0) continue;
     TargetState& target = (*targets)[static_cast<size_t>(running->target)];
@@ -209,12 +211,16 @@ void RunTransfer(const Plan& plan, const SourceFacts& facts, Hosts* hosts, Progr
       next_tick = Clock::now() + kTick;
     }
     // The sender waits for the verdict of every receiver it streams to, and a receiver it gave
-    // up on sees its connection close. So once the sender has failed, a receiver still running
-    // after an idle timeout is one it never reached: nothing will come any more.
+    // up on sees its connection close. So once the sender has failed, nothing will come any more:
+    // a receiver it never reached (no line yet) is stopped at once, rather than waiting out its
+    // --timeout; one it reached ends by itself, or is stopped after an idle timeout.
     if (!sender_failed && sender.process->OutputEnded() && sender.process->Wait(Clock::now()) &&
         sender.process->exit_code() != 0) {
       sender_failed = true;
       stop_at = Clock::now() + std::chrono::seconds(plan.idle_timeout_s);
+      for (Running& r : running) {
+        if (r.target >= 0 && !r.reached) r.process->Kill(SIGTERM);
+      }
     }
     if (stop_at && Clock::now() >= *stop_at && !kill_at) {
       for (Running& r : running) r.process->Kill(SIGTERM);
@@ -245,7 +251,7 @@ void RunTransfer(const Plan& plan, const SourceFacts& facts, Hosts* hosts, Progr
       target.error = cancel.IsCancelled() ? "cancelled" : r.process->ErrorMessage();
       // A receiver stopped because the sender failed says only that it was stopped; the
       // sender's message says why.
-      if (sender_failed && kill_at && !r.reported && !cancel.IsCancelled()) {
+      if (sender_failed && (kill_at || !r.reached) && !r.reported && !cancel.IsCancelled()) {
         target.error = "the sender failed: " + sender.process->ErrorMessage();
       }
       // An --exec command's exit status alone does not say why: add what it said.
