@@ -430,8 +430,10 @@ TEST(Mariabackup, MissingProgramsFailPreflightNamingThem) {
                               "localhost:" + source->socket_path(), "localhost:" + dir.path()});
   EXPECT_EQ(xfer->Wait(std::chrono::seconds(60)), 1);
   const std::string& errors = xfer->stderr_text();
+  // Named by the source's xfer-send, which checks the very command the backup will run.
   EXPECT_TRUE(Contains(errors, "xfer: error: source localhost:" + source->socket_path() +
-                                   ": /nonexistent/mariadb-backup: not found or not executable\n"));
+                                   ": command '/nonexistent/mariadb-backup --backup "));
+  EXPECT_TRUE(Contains(errors, "': No such file or directory\n"));
   EXPECT_TRUE(Contains(errors, "xfer: error: target localhost:" + dir.path() +
                                    ": no-such-mbstream: not found on PATH\n"));
   EXPECT_TRUE(Contains(errors, "pre-flight failed; nothing was transferred"));

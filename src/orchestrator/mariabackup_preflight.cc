@@ -1,7 +1,5 @@
 #include "mariabackup_preflight.h"
 
-#include <cstdlib>
-
 #include "host_command.h"
 #include "json_line.h"
 #include "xfer/version.h"
@@ -49,8 +47,7 @@ fi
 // One question to one host, and how to read its answer.
 struct Question {
   enum class Kind {
-    kPreflight,  // xfer-recv --preflight: one JSON line
-    kVersion,    // xfer-send --version: "xfer-send 0.1.0 (protocol 1)"
+    kPreflight,  // xfer-send or xfer-recv --preflight: one JSON line
     kScript,     // a check script: one problem per line, then kChecked
   };
   std::string label;  // how problems name the host: "source db1:/run/mysqld/mysqld.sock"
@@ -62,13 +59,6 @@ Status CheckProtocol(uint64_t protocol) {
   return Status(Code::kProtocol, "speaks protocol " + std::to_string(protocol) +
                                      ", this xfer speaks " + std::to_string(kProtocolVersion) +
                                      " (install the same version everywhere)");
-}
-
-// The N of "... (protocol N)", or 0.
-uint64_t VersionProtocol(const std::string& line) {
-  size_t at = line.rfind("(protocol ");
-  if (at == std::string::npos) return 0;
-  return std::strtoull(line.c_str() + at + 10, nullptr, 10);
 }
 
 // The problems one answer holds, one line each.
@@ -96,11 +86,6 @@ void Judge(const Question& question, const HostCommand& command,
         }
       }
       if (!checked) problem(command.what + " ended early: " + TellingLine(command.err));
-      return;
-    }
-    case Question::Kind::kVersion: {
-      Status status = CheckProtocol(VersionProtocol(first));
-      if (!status.ok()) problem(command.what + " " + status.message());
       return;
     }
     case Question::Kind::kPreflight: {
@@ -159,8 +144,10 @@ void RunMariabackupPreflight(const Plan& plan, const MariabackupOptions& options
   // and whether DIR is empty.
   Round one(hosts);
   std::string source_label = "source " + TargetLabel(plan.source);
-  one.AskOurs(plan.source, source_label, Question::Kind::kVersion, "xfer-send", {"--version"});
-  std::vector<std::string> source_args{plan.source.path, options.mariadb_backup};
+  // xfer-send checks the very command it will run: mariadb-backup, as the backup will start it.
+  one.AskOurs(plan.source, source_label, Question::Kind::kPreflight, "xfer-send",
+              {"--preflight", "--exec", plan.send_exec});
+  std::vector<std::string> source_args{plan.source.path};
   if (options.stop_replica) source_args.push_back(options.mariadb);
   one.AskScript(plan.source, source_label, kCheckSource, source_args);
   for (const HostPath& target : plan.targets) {
