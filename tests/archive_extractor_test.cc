@@ -129,8 +129,11 @@ TEST_F(ArchiveExtractorTest, RefusesEntryOutsideAnnouncedNames) {
 
 TEST_F(ArchiveExtractorTest, RefusesWritingThroughSymlink) {
   std::string target = tmp_.Sub("outside");
-  Status status = Extract(
-      PaxStreamBuilder().Dir("top").Symlink("top/link", target).File("top/link/evil", "x").Finish());
+  Status status = Extract(PaxStreamBuilder()
+                              .Dir("top")
+                              .Symlink("top/link", target)
+                              .File("top/link/evil", "x")
+                              .Finish());
   ExpectRefused(status, "top/link/evil");
   EXPECT_FALSE(Exists(tmp_.Sub("outside/evil")));
 }
@@ -151,8 +154,11 @@ TEST_F(ArchiveExtractorTest, RefusesDirectoryEntryReplacingSymlinkOutside) {
   // A directory entry on an existing symlink must not chmod/chown the symlink's target.
   struct stat before;
   ASSERT_EQ(stat(tmp_.Sub("outside").c_str(), &before), 0);
-  Status status = Extract(
-      PaxStreamBuilder().Dir("top").Symlink("top/link", tmp_.Sub("outside")).Dir("top/link").Finish());
+  Status status = Extract(PaxStreamBuilder()
+                              .Dir("top")
+                              .Symlink("top/link", tmp_.Sub("outside"))
+                              .Dir("top/link")
+                              .Finish());
   ASSERT_TRUE(status.ok()) << status.message();
   struct stat after;
   ASSERT_EQ(stat(tmp_.Sub("outside").c_str(), &after), 0);
@@ -165,8 +171,9 @@ TEST_F(ArchiveExtractorTest, RefusesDirectoryEntryReplacingSymlinkOutside) {
 }
 
 TEST_F(ArchiveExtractorTest, RefusesHardlinkEscapingDestination) {
-  ExpectRefused(Extract(PaxStreamBuilder().Dir("top").Hardlink("top/h", "../outside/secret").Finish()),
-                "top/h");
+  ExpectRefused(
+      Extract(PaxStreamBuilder().Dir("top").Hardlink("top/h", "../outside/secret").Finish()),
+      "top/h");
   ExpectRefused(
       Extract(PaxStreamBuilder().Dir("top").Hardlink("top/h", tmp_.Sub("outside/secret")).Finish()),
       "top/h");
@@ -237,8 +244,11 @@ TEST_F(ArchiveExtractorTest, DirectoryFixupsDoNotFollowALaterSymlink) {
   // symlink to somewhere else.
   struct stat before;
   ASSERT_EQ(stat(tmp_.Sub("outside").c_str(), &before), 0);
-  Status status = Extract(
-      PaxStreamBuilder().Dir("top").Dir("top/d", 0777).Symlink("top/d", tmp_.Sub("outside")).Finish());
+  Status status = Extract(PaxStreamBuilder()
+                              .Dir("top")
+                              .Dir("top/d", 0777)
+                              .Symlink("top/d", tmp_.Sub("outside"))
+                              .Finish());
   ASSERT_TRUE(status.ok()) << status.message();
   struct stat after;
   ASSERT_EQ(stat(tmp_.Sub("outside").c_str(), &after), 0);

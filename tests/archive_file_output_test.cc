@@ -334,8 +334,11 @@ TEST_F(ArchiveFileOutputTest, StoresTheBytesAfterTheEndMarkerAndReadsToTheEnd) {
 }
 
 TEST_F(ArchiveFileOutputTest, StreamCutShortFailsAndLeavesNothing) {
-  const std::string whole =
-      PaxStreamBuilder().Dir("top").File("top/a", std::string(5000, 'a')).File("top/b", "b").Finish();
+  const std::string whole = PaxStreamBuilder()
+                                .Dir("top")
+                                .File("top/a", std::string(5000, 'a'))
+                                .File("top/b", "b")
+                                .Finish();
   // Mid-entry; between entries (no end marker at all); after the first of the marker's blocks.
   for (size_t cut : {size_t{3000}, whole.size() - 1024, whole.size() - 512}) {
     SCOPED_TRACE(cut);

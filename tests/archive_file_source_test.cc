@@ -35,8 +35,8 @@ namespace {
 
 using testing::Contains;
 using testing::DescribeDiffs;
-using testing::MemorySink;
 using testing::MakeStaging;
+using testing::MemorySink;
 using testing::MemorySource;
 using testing::PseudoRandom;
 using testing::TempDir;

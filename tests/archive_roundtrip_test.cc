@@ -208,7 +208,8 @@ TEST_F(ArchiveRoundTripTest, CancelledBeforeStartWritesNothingUseful) {
   cancel.Cancel();
   MemorySink sink;
   Manifest sent;
-  EXPECT_EQ(WriteArchive({tree_.root}, &sink, &cancel, nullptr, &sent, nullptr).code(), Code::kCancelled);
+  EXPECT_EQ(WriteArchive({tree_.root}, &sink, &cancel, nullptr, &sent, nullptr).code(),
+            Code::kCancelled);
   EXPECT_TRUE(sent.empty());
 }
 
@@ -330,7 +331,8 @@ TEST(ArchiveSourceTest, SameBasenameTwiceIsInvalid) {
   EXPECT_EQ(status.code(), Code::kInvalidArgument);
   MemorySink sink;
   Manifest sent;
-  EXPECT_EQ(WriteArchive({tmp.Sub("a/x"), tmp.Sub("b/x")}, &sink, nullptr, nullptr, &sent, nullptr).code(),
+  EXPECT_EQ(WriteArchive({tmp.Sub("a/x"), tmp.Sub("b/x")}, &sink, nullptr, nullptr, &sent, nullptr)
+                .code(),
             Code::kInvalidArgument);
 }
 
@@ -347,7 +349,8 @@ TEST(ArchiveSourceTest, SeveralTopsAreStoredUnderTheirBasenames) {
   EXPECT_EQ(summary.content_bytes, 3u);
   MemorySink sink;
   Manifest sent;
-  ASSERT_TRUE(WriteArchive({tmp.Sub("a/"), tmp.Sub("two")}, &sink, nullptr, nullptr, &sent, nullptr).ok());
+  ASSERT_TRUE(
+      WriteArchive({tmp.Sub("a/"), tmp.Sub("two")}, &sink, nullptr, nullptr, &sent, nullptr).ok());
   ASSERT_EQ(sent.size(), 2u);
   EXPECT_EQ(sent[0].path, "a/one");
   EXPECT_EQ(sent[1].path, "two");

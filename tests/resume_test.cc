@@ -1,7 +1,7 @@
 // --resume end to end: the real programs on loopback, a transfer interrupted (the connection cut
 // by a proxy, the receiver killed with SIGKILL), then run again with --resume.
-#include <gtest/gtest.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -76,8 +76,9 @@ class ResumeTest : public ::testing::Test {
   }
 
   // A --resume run to the end; returns the receiver's and the sender's result lines.
-  std::pair<std::string, std::string> Resume(const std::vector<std::string>& receiver_args = {"--resume"},
-                                             const std::vector<std::string>& sender_args = {"--resume"}) {
+  std::pair<std::string, std::string> Resume(
+      const std::vector<std::string>& receiver_args = {"--resume"},
+      const std::vector<std::string>& sender_args = {"--resume"}) {
     std::string ticket;
     auto receiver = StartReceiver(dst_, receiver_args, &ticket);
     auto sender = StartSender(ticket, {src_ + "/data"}, sender_args);
@@ -108,9 +109,10 @@ TEST_F(ResumeTest, ACutTransferResumesWithoutSendingWhatArrived) {
 }
 
 TEST_F(ResumeTest, AFileCutHalfwayResumesFromItsVerifiedPrefix) {
-  ASSERT_EQ(system(("rm -r " + src_ + "/data/sub " + src_ + "/data/small.txt " + src_ +
-                    "/data/link").c_str()),
-            0);
+  ASSERT_EQ(
+      system(("rm -r " + src_ + "/data/sub " + src_ + "/data/small.txt " + src_ + "/data/link")
+                 .c_str()),
+      0);
   Interrupt(Fault::kCut, 16 * kMiB, {"--no-compress"});
   auto [received, sent] = Resume();
   EXPECT_EQ(JsonNumber(received, "resumed_files"), 1u) << received;
@@ -186,8 +188,8 @@ TEST_F(ResumeTest, PreflightCountsWhatAnInterruptedTransferLeft) {
   if (!disk) GTEST_SKIP() << error;
   Interrupt(Fault::kCut, Total() * 3 / 4, {"--no-compress"});
   auto preflight = [&](const std::vector<std::string>& extra) {
-    std::vector<std::string> argv = {XferRecvPath(), "--preflight", "--name", "data", "--need",
-                                     std::to_string(Total()), "--entries", "12"};
+    std::vector<std::string> argv = {XferRecvPath(), "--preflight",           "--name",    "data",
+                                     "--need",       std::to_string(Total()), "--entries", "12"};
     argv.insert(argv.end(), extra.begin(), extra.end());
     argv.push_back(dst_);
     ChildProcess check(argv);
@@ -202,9 +204,10 @@ TEST_F(ResumeTest, PreflightCountsWhatAnInterruptedTransferLeft) {
 }
 
 TEST_F(ResumeTest, AHeldPrefixIsCountedAgainBecauseItIsCopied) {
-  ASSERT_EQ(system(("rm -r " + src_ + "/data/sub " + src_ + "/data/small.txt " + src_ +
-                    "/data/link").c_str()),
-            0);
+  ASSERT_EQ(
+      system(("rm -r " + src_ + "/data/sub " + src_ + "/data/small.txt " + src_ + "/data/link")
+                 .c_str()),
+      0);
   std::string error;
   auto disk = TmpfsMount::Mount(dst_, "size=40m", &error);
   if (!disk) GTEST_SKIP() << error;

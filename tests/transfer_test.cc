@@ -136,8 +136,8 @@ TEST_F(TransferTest, WrongSecretIsRejectedAndTheRightSenderStillSucceeds) {
       << receiver->stderr_text();
   std::string secret = ticket.substr(ticket.rfind(':') + 1);
   std::string wrong_secret = wrong.substr(wrong.rfind(':') + 1);
-  for (const std::string* text : {&receiver->stderr_text(), &impostor->stderr_text(),
-                                  &sender->stderr_text()}) {
+  for (const std::string* text :
+       {&receiver->stderr_text(), &impostor->stderr_text(), &sender->stderr_text()}) {
     EXPECT_EQ(text->find(secret), std::string::npos) << "a secret was logged";
     EXPECT_EQ(text->find(wrong_secret), std::string::npos) << "a secret was logged";
   }
@@ -215,11 +215,9 @@ TEST_F(TransferTest, MissingSourceFailsBothSidesPromptly) {
   auto sender = StartSender(ticket, {src_ + "/no-such-dir"});
   EXPECT_EQ(sender->Wait(), 1);
   EXPECT_EQ(receiver->Wait(), 1);
-  EXPECT_NE(sender->stderr_text().find("no-such-dir: No such file or directory"),
-            std::string::npos)
+  EXPECT_NE(sender->stderr_text().find("no-such-dir: No such file or directory"), std::string::npos)
       << sender->stderr_text();
-  EXPECT_NE(receiver->stderr_text().find("sender: "), std::string::npos)
-      << receiver->stderr_text();
+  EXPECT_NE(receiver->stderr_text().find("sender: "), std::string::npos) << receiver->stderr_text();
   EXPECT_TRUE(ListDir(dst_).empty());
 }
 
@@ -256,11 +254,11 @@ constexpr uint64_t kMidStream = 4 << 20;
 TEST_F(TransferTest, SenderKilledMidStreamLeavesTheDestinationUnchanged) {
   AddBigFile();
   std::vector<std::string> before = ListDir(dst_);
-  FaultRun run = RunThroughProxy(dst_, src_ + "/data", {}, [](FaultRun& r, uint64_t offset,
-                                                              uint8_t*, size_t) {
-    if (offset >= kMidStream) r.sender->Kill(SIGKILL);
-    return true;
-  });
+  FaultRun run =
+      RunThroughProxy(dst_, src_ + "/data", {}, [](FaultRun& r, uint64_t offset, uint8_t*, size_t) {
+        if (offset >= kMidStream) r.sender->Kill(SIGKILL);
+        return true;
+      });
   EXPECT_EQ(run.sender_exit, 128 + SIGKILL);
   EXPECT_EQ(run.receiver_exit, 1);
   EXPECT_NE(run.receiver->stderr_text().find("xfer-recv: error: connection from sender lost"),
@@ -272,11 +270,11 @@ TEST_F(TransferTest, SenderKilledMidStreamLeavesTheDestinationUnchanged) {
 TEST_F(TransferTest, ReceiverKilledMidStreamFailsTheSender) {
   AddBigFile();
   std::vector<std::string> before = ListDir(dst_);
-  FaultRun run = RunThroughProxy(dst_, src_ + "/data", {}, [](FaultRun& r, uint64_t offset,
-                                                              uint8_t*, size_t) {
-    if (offset >= kMidStream) r.receiver->Kill(SIGKILL);
-    return true;
-  });
+  FaultRun run =
+      RunThroughProxy(dst_, src_ + "/data", {}, [](FaultRun& r, uint64_t offset, uint8_t*, size_t) {
+        if (offset >= kMidStream) r.receiver->Kill(SIGKILL);
+        return true;
+      });
   EXPECT_EQ(run.receiver_exit, 128 + SIGKILL);
   EXPECT_EQ(run.sender_exit, 1);
   EXPECT_NE(run.sender->stderr_text().find("xfer-send: error: "), std::string::npos);
@@ -289,10 +287,9 @@ TEST_F(TransferTest, ReceiverKilledMidStreamFailsTheSender) {
 TEST_F(TransferTest, CutConnectionFailsBothSides) {
   AddBigFile();
   std::vector<std::string> before = ListDir(dst_);
-  FaultRun run = RunThroughProxy(dst_, src_ + "/data", {},
-                                 [](FaultRun&, uint64_t offset, uint8_t*, size_t) {
-                                   return offset < kMidStream;
-                                 });
+  FaultRun run = RunThroughProxy(
+      dst_, src_ + "/data", {},
+      [](FaultRun&, uint64_t offset, uint8_t*, size_t) { return offset < kMidStream; });
   EXPECT_EQ(run.sender_exit, 1);
   EXPECT_EQ(run.receiver_exit, 1);
   EXPECT_NE(run.receiver->stderr_text().find("connection from sender lost"), std::string::npos)

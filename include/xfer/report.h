@@ -40,8 +40,8 @@ struct Report {
   uint64_t stream_bytes = 0;   // the raw pax stream (headers included)
   uint64_t wire_bytes = 0;     // bytes that crossed the socket, both directions
   double seconds = 0;
-  int threads = 0;             // (de)compression threads used
-  std::string stream_digest;   // XXH3-128 of the stream, 32 hex digits
+  int threads = 0;            // (de)compression threads used
+  std::string stream_digest;  // XXH3-128 of the stream, 32 hex digits
   // Resumed: files (whole or a prefix) the receiver held already, and their bytes, not sent.
   uint64_t resumed_files = 0;
   uint64_t resumed_bytes = 0;

@@ -229,8 +229,8 @@ class ReceiveSession {
     for (const auto& [path, file] : held_) copied += file.have < file.size ? file.have : 0;
     uint64_t need = hello.allocated_bytes - std::min(held_allocated, hello.allocated_bytes);
     need = std::min(need + copied, hello.allocated_bytes);
-    XFER_RETURN_IF_ERROR(CheckAdmission(options_.dest_dir, names, options_.overwrite, need,
-                                        hello.entries));
+    XFER_RETURN_IF_ERROR(
+        CheckAdmission(options_.dest_dir, names, options_.overwrite, need, hello.entries));
     if (staging_.path().empty()) {
       XFER_RETURN_IF_ERROR(StagingDir::Create(options_.dest_dir, names, &staging_));
     } else {
@@ -242,7 +242,8 @@ class ReceiveSession {
     if (options_.resume) {
       std::unordered_set<std::string> vouched;
       for (const auto& [path, file] : held_) vouched.insert(path);
-      recorder_.emplace(staging_.journal(), [this] { return staging_.Sync(); }, std::move(vouched));
+      recorder_.emplace(
+          staging_.journal(), [this] { return staging_.Sync(); }, std::move(vouched));
     }
     return Status::Ok();
   }
@@ -256,8 +257,7 @@ class ReceiveSession {
     }
     const HeldFiles* downstream = forwarder_ ? forwarder_->offers() : nullptr;
     if (downstream != nullptr) KeepCommonHeld(*downstream, &held_);
-    return WriteOffersAndAccept(channel_.get(), held_, hello.chunk_size, deadline,
-                                options_.cancel);
+    return WriteOffersAndAccept(channel_.get(), held_, hello.chunk_size, deadline, options_.cancel);
   }
 
   // A file whose digest differs from the sender's must not be offered again: held from an
@@ -305,8 +305,9 @@ class ReceiveSession {
     accepted.total_bytes = hello.content_bytes;
     pacer_.Report(accepted);
 
-    OrderedWorkers<ReceivedFrame> workers(
-        threads, in_flight, [&pool](ReceivedFrame& frame) { return DecodeReceivedFrame(frame, &pool); });
+    OrderedWorkers<ReceivedFrame> workers(threads, in_flight, [&pool](ReceivedFrame& frame) {
+      return DecodeReceivedFrame(frame, &pool);
+    });
     CancelToken stop_network;
     Status network_status;
     std::thread network([&] {
@@ -361,8 +362,7 @@ class ReceiveSession {
     if (options_.output_fd >= 0) {
       bool output_failed = false;
       XFER_RETURN_IF_ERROR(DrainToFd(stream, options_.output_fd, "the output",
-                                     options_.idle_timeout, options_.cancel, done,
-                                     &output_failed));
+                                     options_.idle_timeout, options_.cancel, done, &output_failed));
       return stream->VerifyEnd(nullptr);
     }
     if (archive_ != nullptr) {
@@ -470,11 +470,11 @@ class ReceiveSession {
   ProgressPacer pacer_;
   std::unique_ptr<Channel> channel_;
   StagingDir staging_;
-  HeldFiles held_;  // resuming: what the staging directory holds, and then what was offered
+  HeldFiles held_;        // resuming: what the staging directory holds, and then what was offered
   bool adopted_ = false;  // the staging directory is one an interrupted transfer left
   std::optional<ResumeRecorder> recorder_;  // with options.resume
-  std::optional<BufferPool> pool_;        // outlives forwarder_, which gives buffers back
-  std::unique_ptr<Forwarder> forwarder_;  // with options.forward
+  std::optional<BufferPool> pool_;          // outlives forwarder_, which gives buffers back
+  std::unique_ptr<Forwarder> forwarder_;    // with options.forward
 };
 
 }  // namespace

@@ -27,9 +27,9 @@ constexpr auto kCleanupGrace = std::chrono::seconds(15);
 // One program `xfer` started, and what it said.
 struct Running {
   std::unique_ptr<cli::Process> process;
-  int target = -1;  // index into the targets, or -1 for the sender
-  bool reached = false;      // a receiver that printed a line: its sender reached it
-  bool reported = false;     // printed its result line
+  int target = -1;        // index into the targets, or -1 for the sender
+  bool reached = false;   // a receiver that printed a line: its sender reached it
+  bool reported = false;  // printed its result line
   // What an --exec command said on stderr (the lines not the program's own), the last few: its
   // reason, when it fails, is there.
   std::vector<std::string> command_err;
@@ -39,7 +39,8 @@ constexpr size_t kCommandErrLines = 20;
 
 std::vector<std::string> CommonArgs(const Plan& plan) {
   // --lifeline: if this xfer or its ssh connection dies, the programs it started stop too.
-  std::vector<std::string> args{"--json", "--lifeline", "--timeout", std::to_string(plan.timeout_s),
+  std::vector<std::string> args{"--json",         "--lifeline",
+                                "--timeout",      std::to_string(plan.timeout_s),
                                 "--idle-timeout", std::to_string(plan.idle_timeout_s)};
   if (plan.threads > 0) args.insert(args.end(), {"--threads", std::to_string(plan.threads)});
   if (plan.resume) args.push_back("--resume");
@@ -100,8 +101,8 @@ bool StartAll(const Plan& plan, Hosts* hosts, std::vector<Running>* running,
   auto fail = [&](size_t i, const std::string& why) {
     for (size_t j = 0; j < count; ++j) {
       (*targets)[j].finished = true;
-      (*targets)[j].error = j == i ? why : "not started: " + TargetLabel(plan.targets[i]) +
-                                               " failed to start";
+      (*targets)[j].error =
+          j == i ? why : "not started: " + TargetLabel(plan.targets[i]) + " failed to start";
     }
     return false;
   };
@@ -113,7 +114,7 @@ bool StartAll(const Plan& plan, Hosts* hosts, std::vector<Running>* running,
     Running receiver;
     receiver.target = static_cast<int>(i);
     Status status = cli::Process::Start(hosts->Command(target, "xfer-recv", ReceiverArgs(plan, i)),
-                                   "xfer-recv on " + HostName(target), &receiver.process);
+                                        "xfer-recv on " + HostName(target), &receiver.process);
     if (status.ok() && chain && i + 1 < count) {
       status = receiver.process->WriteStdin(tickets[i + 1] + "\n");
     }
@@ -127,7 +128,7 @@ bool StartAll(const Plan& plan, Hosts* hosts, std::vector<Running>* running,
   }
   Running sender;
   Status status = cli::Process::Start(hosts->Command(plan.source, "xfer-send", SenderArgs(plan)),
-                                 "xfer-send on " + HostName(plan.source), &sender.process);
+                                      "xfer-send on " + HostName(plan.source), &sender.process);
   for (size_t i = 0; status.ok() && i < (chain ? 1 : count); ++i) {
     status = sender.process->WriteStdin(tickets[i] + "\n");
   }
@@ -139,8 +140,8 @@ bool StartAll(const Plan& plan, Hosts* hosts, std::vector<Running>* running,
 void HandleOutput(const Plan& plan, Running* running, const std::vector<std::string>& out,
                   const std::vector<std::string>& err, std::vector<TargetState>* targets) {
   for (const std::string& line : err) {
-    if (plan.verbose) std::fprintf(stderr, "xfer: %s: %s\n", running->process->name().c_str(),
-                                   line.c_str());
+    if (plan.verbose)
+      std::fprintf(stderr, "xfer: %s: %s\n", running->process->name().c_str(), line.c_str());
     if (!plan.send_exec.empty() && line.rfind("xfer-send: ", 0) != 0 &&
         line.rfind("xfer-recv: ", 0) != 0) {
       running->command_err.push_back(line);

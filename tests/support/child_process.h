@@ -42,7 +42,7 @@ class ChildProcess {
   int stderr_fd_ = -1;
   std::string out_;
   std::string err_;
-  size_t out_read_ = 0;  // bytes of out_ already handed out by ReadStdoutLine
+  size_t out_read_ = 0;             // bytes of out_ already handed out by ReadStdoutLine
   std::atomic<int> exit_code_{-1};  // Kill() may run on another thread than Wait()
 };
 

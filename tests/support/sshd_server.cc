@@ -32,7 +32,8 @@ constexpr int kPortAttempts = 5;
 constexpr char kLaunchScript[] = R"(exec "$0" -D -e -f "$1" </dev/null >/dev/null 2>>"$2")";
 
 Status KeyGen(const std::string& path) {
-  return cli::RunCommand({kSshKeygen, "-q", "-t", "ed25519", "-N", "", "-C", "xfer-test", "-f", path});
+  return cli::RunCommand(
+      {kSshKeygen, "-q", "-t", "ed25519", "-N", "", "-C", "xfer-test", "-f", path});
 }
 
 // The log as one line, for error messages.

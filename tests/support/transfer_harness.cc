@@ -15,8 +15,7 @@ namespace xfer::testing {
 std::unique_ptr<ChildProcess> StartReceiver(const std::string& dest_dir,
                                             const std::vector<std::string>& extra_args,
                                             std::string* ticket, const std::string& stdin_line) {
-  std::vector<std::string> argv = {XFER_RECV_BIN_PATH, "--listen", "127.0.0.1", "--timeout",
-                                   "60"};
+  std::vector<std::string> argv = {XFER_RECV_BIN_PATH, "--listen", "127.0.0.1", "--timeout", "60"};
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
   argv.push_back(dest_dir);
   auto receiver = std::make_unique<ChildProcess>(argv);
