@@ -7,6 +7,7 @@
 #include <atomic>
 #include <regex>
 
+#include "process_table.h"
 #include "tcp_proxy.h"
 #include "temp_dir.h"
 #include "transfer_harness.h"
@@ -44,10 +45,6 @@ std::string StreamDigestOf(const std::string& json) {
     return "none in " + json;
   }
   return match[1];
-}
-
-std::string CommandLineOf(pid_t pid) {
-  return ReadFile("/proc/" + std::to_string(pid) + "/cmdline");
 }
 
 class ForwardTest : public ::testing::Test {
@@ -218,9 +215,8 @@ TEST_F(ForwardTest, ACutChainResumesWhatEveryReceiverHolds) {
   AddBigFile();
   StartChain({"--resume"});
   {
-    TcpProxy proxy(PortOf(ticket_[0]), [&](uint64_t offset, uint8_t*, size_t) {
-      return offset < (48 << 20);
-    });
+    TcpProxy proxy(PortOf(ticket_[0]),
+                   [&](uint64_t offset, uint8_t*, size_t) { return offset < (48 << 20); });
     auto sender = StartSender(TicketWithPort(ticket_[0], proxy.port()), {src_ + "/data"},
                               {"--resume", "--no-compress"});
     EXPECT_EQ(sender->Wait(), 1);

@@ -8,7 +8,6 @@
 
 #include <chrono>
 #include <filesystem>
-#include <fstream>
 #include <memory>
 #include <string>
 #include <thread>
@@ -16,6 +15,7 @@
 
 #include "child_process.h"
 #include "netns_lan.h"
+#include "process_table.h"
 #include "program_paths.h"
 #include "run_command.h"
 #include "shell_quote.h"
@@ -342,16 +342,11 @@ void PrepareSlowTransfer(Cluster* cluster) {
   WriteRandomFile(cluster->Dir("src/data/blob"), 24 << 20);
 }
 
-// The pid of the xfer-recv whose command line mentions `dir`, or -1.
+// The pid of the xfer-recv whose command line has the word `dir`, or -1.
 pid_t FindReceiver(const std::string& dir) {
-  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
-    std::string pid = entry.path().filename();
-    if (pid.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::ifstream in(entry.path() / "cmdline", std::ios::binary);
-    std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    if (cmdline.find("xfer-recv") == std::string::npos) continue;
-    if (cmdline.find(std::string(1, '\0') + dir + std::string(1, '\0')) != std::string::npos) {
-      return static_cast<pid_t>(std::stol(pid));
+  for (pid_t pid : ProcessesMentioning("xfer-recv")) {
+    if (Contains(CommandLineOf(pid), std::string(1, '\0') + dir + std::string(1, '\0'))) {
+      return pid;
     }
   }
   return -1;

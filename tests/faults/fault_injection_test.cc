@@ -24,6 +24,7 @@
 #include <regex>
 
 #include "fault_suite.h"
+#include "process_table.h"
 #include "staging_dir.h"
 #include "transfer_harness.h"
 #include "transfer_run.h"

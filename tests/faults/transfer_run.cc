@@ -1,13 +1,9 @@
 #include "transfer_run.h"
 
-#include <dirent.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <cstdlib>
-#include <fstream>
-#include <iterator>
 
 #include "program_paths.h"
 #include "transfer_harness.h"
@@ -114,23 +110,6 @@ RunOutcome RunTransfer(const RunSpec& spec) {
     out.sender_stderr = sender->stderr_text();
   }
   return out;
-}
-
-std::vector<int> ProcessesMentioning(const std::string& needle) {
-  std::vector<int> pids;
-  DIR* proc = opendir("/proc");
-  if (proc == nullptr) return pids;
-  while (dirent* e = readdir(proc)) {
-    char* end = nullptr;
-    long pid = std::strtol(e->d_name, &end, 10);
-    if (*end != '\0' || pid <= 0 || pid == getpid()) continue;
-    std::ifstream in(std::string("/proc/") + e->d_name + "/cmdline", std::ios::binary);
-    std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
-    if (cmdline.find(needle) != std::string::npos) pids.push_back(static_cast<int>(pid));
-  }
-  closedir(proc);
-  return pids;
 }
 
 }  // namespace xfer::testing

@@ -72,7 +72,4 @@ constexpr std::chrono::seconds kExitDeadline{60};
 
 RunOutcome RunTransfer(const RunSpec& spec);
 
-// The pids of running processes (this one excepted) whose command line contains needle.
-std::vector<int> ProcessesMentioning(const std::string& needle);
-
 }  // namespace xfer::testing
