@@ -3,13 +3,14 @@
 //
 // libarchive reads the stream (archive_read, tar formats only) and writes the disk
 // (archive_write_disk). Before an entry reaches the disk writer its path is checked here
-// (entry_path.h) and made absolute under the staging directory (archive_disk_path.h), so the
-// process's current directory never matters and is never changed.
+// (entry_path.h) and named through the staging directory's descriptor, its parent resolved
+// without following symlinks (archive_disk_path.h), so the process's current directory never
+// matters and is never changed, and no symlink, made by the stream or by anyone, is written
+// through.
 #include "archive_extractor.h"
 
 #include <archive.h>
 #include <archive_entry.h>
-
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -23,7 +24,6 @@
 #include <utility>
 #include <vector>
 
-#include "xxh128_hasher.h"
 #include "archive_disk_path.h"
 #include "archive_entry_data.h"
 #include "archive_handles.h"
@@ -32,6 +32,7 @@
 #include "fs_util.h"
 #include "resume_recorder.h"
 #include "symlink_guard.h"
+#include "xxh128_hasher.h"
 
 namespace xfer {
 
@@ -47,9 +48,9 @@ namespace {
 // (see archive_disk_path.h); entry paths themselves are checked to be relative beforehand.
 // Not ARCHIVE_EXTRACT_SECURE_SYMLINKS: with absolute names it opens and stats every component
 // of the staging path for every entry (about ten system calls a file, which doubled the time of
-// 20,000 small files). The staging directory is new, private and written only by this
-// extraction, so every symlink in it is one the stream made: SymlinkGuard remembers those and
-// refuses whatever would go through them, at the cost of a set lookup.
+// 20,000 small files). DiskPaths resolves each entry's parent with one openat2 beneath the
+// staging directory that follows no symlink (once for a row of files in one directory), and
+// SymlinkGuard names the stream's own links in its refusals.
 constexpr int kExtractFlags = ARCHIVE_EXTRACT_OWNER | ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME |
                               ARCHIVE_EXTRACT_XATTR | ARCHIVE_EXTRACT_ACL |
                               ARCHIVE_EXTRACT_SECURE_NODOTDOT;
@@ -86,8 +87,7 @@ class Extractor {
         cancel_(cancel),
         written_(written),
         counters_(counters),
-        source_{source, Status::Ok(), false},
-        paths_(options.staging_dir) {}
+        source_{source, Status::Ok(), false} {}
 
   Status Run() {
     XFER_RETURN_IF_ERROR(Open());
@@ -132,6 +132,12 @@ class Extractor {
     if (options_.staging_dir.empty() || options_.staging_dir.front() != '/') {
       return Status(Code::kInvalidArgument, "the staging directory must be an absolute path");
     }
+    staging_fd_.reset(open(options_.staging_dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!staging_fd_.valid()) {
+      return Status::FromErrno(errno, "opening the staging directory " + options_.staging_dir);
+    }
+    anchor_ = ProcFdPath(staging_fd_.get());
+    paths_.emplace(staging_fd_.get(), anchor_);
     reader_.reset(archive_read_new());
     disk_.reset(archive_write_disk_new());
     if (!reader_ || !disk_) return Status(Code::kIoError, "creating the extractor: out of memory");
@@ -164,9 +170,13 @@ class Extractor {
       XFER_RETURN_IF_ERROR(options_.recorder->Replacing(rel));
     }
 
+    // Anything but a regular file may change a directory on the way to later entries.
+    const bool plain_file =
+        archive_entry_filetype(entry) == AE_IFREG && archive_entry_hardlink(entry) == nullptr;
+    if (!plain_file) paths_->Forget();
     XFER_RETURN_IF_ERROR(symlinks_.CheckPath(rel, shown));
     std::string disk_path;
-    XFER_RETURN_IF_ERROR(paths_.Resolve(rel, symlinks_.Replaced(rel), &disk_path));
+    XFER_RETURN_IF_ERROR(paths_->Resolve(rel, symlinks_.Replaced(rel), &disk_path));
     if (keep_whole) return KeepHeld(*resumed, disk_path, shown);
     UniqueFd held_part;
     if (resumed) XFER_RETURN_IF_ERROR(DetachHeld(*resumed, disk_path, shown, &held_part));
@@ -182,22 +192,21 @@ class Extractor {
       XFER_RETURN_IF_ERROR(CheckHardlinkTarget(rel, raw_target, options_.top_names, &target));
       XFER_RETURN_IF_ERROR(symlinks_.CheckPath(target, shown));
       std::string disk_target;
-      XFER_RETURN_IF_ERROR(paths_.Resolve(target, false, &disk_target));
+      XFER_RETURN_IF_ERROR(paths_->Resolve(target, false, &disk_target));
       archive_entry_copy_hardlink(entry, disk_target.c_str());
       // A hardlink adds a name, never content: data in a hardlink entry (pax allows it) would be
       // written through the link into the first file, behind the manifest's back.
       archive_entry_set_size(entry, 0);
     }
 
-    const bool regular = archive_entry_filetype(entry) == AE_IFREG && raw_target == nullptr;
-    const Digest128 meta = regular && options_.recorder != nullptr ? MetadataDigest(entry)
-                                                                   : Digest128{};
+    const Digest128 meta =
+        plain_file && options_.recorder != nullptr ? MetadataDigest(entry) : Digest128{};
     if (archive_write_header(disk_.get(), entry) != ARCHIVE_OK) {
       return WriteFailure("writing " + shown);
     }
     if (!old_dir.empty()) XFER_RETURN_IF_ERROR(MoveContentInto(old_dir, disk_path, shown));
     ManifestRecord record{rel, 0, {}};
-    if (regular) {
+    if (plain_file) {
       XFER_RETURN_IF_ERROR(
           CopyData(entry, resumed ? &*resumed : nullptr, held_part.get(), meta, &record));
     }
@@ -206,7 +215,8 @@ class Extractor {
     if (archive_write_finish_entry(disk_.get()) != ARCHIVE_OK) {
       return WriteFailure("writing " + shown);
     }
-    if (regular) {
+    if (!plain_file) paths_->Forget();
+    if (plain_file) {
       if (options_.recorder != nullptr) {
         XFER_RETURN_IF_ERROR(
             options_.recorder->Completed({rel, record.size, record.size, meta, record.digest}));
@@ -265,9 +275,8 @@ class Extractor {
     const HeldFile& held = options_.held->at(rel);
     uint64_t from = 0;
     auto [end, error] = std::from_chars(mark.data(), mark.data() + mark.size(), from);
-    if (error != std::errc() || end != mark.data() + mark.size() || from == 0 ||
-        from > held.have || archive_entry_hardlink(entry) != nullptr ||
-        archive_entry_filetype(entry) != AE_IFREG ||
+    if (error != std::errc() || end != mark.data() + mark.size() || from == 0 || from > held.have ||
+        archive_entry_hardlink(entry) != nullptr || archive_entry_filetype(entry) != AE_IFREG ||
         static_cast<uint64_t>(archive_entry_size(entry)) != held.size ||
         MetadataDigest(entry) != held.meta) {
       return refuse("it resumes the held file with other figures than this receiver offered");
@@ -290,7 +299,7 @@ class Extractor {
       name = ".xfer-adopted-" + std::to_string(++aside_count_);
     } while (std::find(options_.top_names.begin(), options_.top_names.end(), name) !=
              options_.top_names.end());
-    *aside = options_.staging_dir + "/" + name;
+    *aside = anchor_ + "/" + name;
     if (rename(disk_path.c_str(), aside->c_str()) != 0) {
       return Status::FromErrno(errno, "replacing the directory " + shown);
     }
@@ -322,11 +331,13 @@ class Extractor {
     struct stat st;
     if (lstat(disk_path.c_str(), &st) != 0 || !S_ISREG(st.st_mode) ||
         static_cast<uint64_t>(st.st_size) != held.size) {
-      return Status(Code::kProtocol, "refusing entry '" + shown +
-                                         "': the file it resumes is no longer in the staging directory");
+      return Status(Code::kProtocol,
+                    "refusing entry '" + shown +
+                        "': the file it resumes is no longer in the staging directory");
     }
     if (archive_read_data_skip(reader_.get()) != ARCHIVE_OK) return ReadFailure("reading " + shown);
-    if (written_ != nullptr) written_->push_back(ManifestRecord{held.path, held.size, held.content});
+    if (written_ != nullptr)
+      written_->push_back(ManifestRecord{held.path, held.size, held.content});
     AddProgress(static_cast<int64_t>(held.size));
     CountResumed(held.size);
     CountEntry();
@@ -341,8 +352,9 @@ class Extractor {
     struct stat st;
     if (!fd.valid() || fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode) ||
         static_cast<uint64_t>(st.st_size) < held.have) {
-      return Status(Code::kProtocol, "refusing entry '" + shown +
-                                         "': the part it resumes is no longer in the staging directory");
+      return Status(Code::kProtocol,
+                    "refusing entry '" + shown +
+                        "': the part it resumes is no longer in the staging directory");
     }
     if (unlink(disk_path.c_str()) != 0) return Status::FromErrno(errno, "replacing " + shown);
     *out = std::move(fd);
@@ -399,7 +411,8 @@ class Extractor {
     while (offset < have) {
       if (Cancelled()) return Status(Code::kCancelled, "cancelled");
       off_t data = lseek(fd, offset, SEEK_DATA);
-      if (data < 0 && errno != ENXIO) return Status::FromErrno(errno, "reading the held part of " + shown);
+      if (data < 0 && errno != ENXIO)
+        return Status::FromErrno(errno, "reading the held part of " + shown);
       data = data < 0 ? have : std::min<int64_t>(data, have);
       hasher_.UpdateZeros(static_cast<uint64_t>(data - offset));
       offset = data;
@@ -414,7 +427,8 @@ class Extractor {
         if (got <= 0) {
           if (got < 0 && errno == EINTR) continue;
           return got < 0 ? Status::FromErrno(errno, "reading the held part of " + shown)
-                         : Status(Code::kIoError, "the held part of " + shown + " is shorter than recorded");
+                         : Status(Code::kIoError,
+                                  "the held part of " + shown + " is shorter than recorded");
         }
         hasher_.Update(replay_buffer_.data(), static_cast<size_t>(got));
         if (archive_write_data_block(disk_.get(), replay_buffer_.data(), static_cast<size_t>(got),
@@ -470,13 +484,15 @@ class Extractor {
   std::string last_entry_;
   SymlinkGuard symlinks_;
   Xxh128Hasher hasher_;
-  std::unordered_set<std::string> resumed_;  // paths a resumed entry claimed
+  std::unordered_set<std::string> resumed_;      // paths a resumed entry claimed
   std::unordered_set<std::string> entry_paths_;  // with prune_adopted
   uint64_t aside_count_ = 0;
   std::vector<char> replay_buffer_;
-  // Declared before the disk writer so that it outlives it: archive_write_free() may still use
-  // the /proc names it handed out (see archive_disk_path.h).
-  DiskPaths paths_;
+  // Declared before the disk writer so that they outlive it: archive_write_free() may still use
+  // the /proc names handed out (see archive_disk_path.h).
+  UniqueFd staging_fd_;
+  std::string anchor_;              // ProcFdPath(staging_fd_)
+  std::optional<DiskPaths> paths_;  // once open
   ArchiveReadPtr reader_;
   ArchiveWritePtr disk_;
 };

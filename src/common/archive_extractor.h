@@ -3,8 +3,10 @@
 // Whatever the stream says, nothing is written outside the staging directory: absolute paths,
 // `..` components, entries outside the announced top-level names, hardlinks pointing outside, and
 // writing through a symlink are refused (our own checks, plus libarchive's
-// ARCHIVE_EXTRACT_SECURE_NODOTDOT; see archive_extractor.cc for why not SECURE_SYMLINKS). Metadata is restored as `tar -xp
-// --xattrs --acls --numeric-owner` would as root, holes stay holes, directory mtimes are set last.
+// ARCHIVE_EXTRACT_SECURE_NODOTDOT), and every name reaches the disk through the staging
+// directory's descriptor with its parent resolved beneath it without following any symlink
+// (archive_disk_path.h). Metadata is restored as `tar -xp --xattrs --acls --numeric-owner` would
+// as root (less what ExtractOptions turns off), holes stay holes, directory mtimes are set last.
 #pragma once
 
 #include <atomic>
@@ -25,7 +27,9 @@ namespace xfer {
 class ResumeRecorder;
 
 struct ExtractOptions {
-  std::string staging_dir;             // absolute and free of symlinks (realpath)
+  // Absolute; opened once, at the start, and from then on reached only through that descriptor.
+  // The receiver passes StagingDir::anchor(), which names its own descriptor of the directory.
+  std::string staging_dir;
   std::vector<std::string> top_names;  // every entry's first path component must be one of these
   // Resuming: the files this receiver told the sender it holds, in the staging directory (may be
   // null). Only these may come as resumed entries (kResumeXattr): a complete one stays as it is,

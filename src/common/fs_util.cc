@@ -21,6 +21,8 @@ std::string JoinPath(const std::string& dir, const std::string& name) {
   return dir + "/" + name;
 }
 
+std::string ProcFdPath(int fd) { return "/proc/self/fd/" + std::to_string(fd); }
+
 Status ListNames(int dir_fd, const std::string& shown, std::vector<std::string>* names) {
   // fdopendir takes its own descriptor, so that dir_fd stays the caller's.
   int dup_fd = fcntl(dir_fd, F_DUPFD_CLOEXEC, 0);

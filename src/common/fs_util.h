@@ -39,6 +39,9 @@ class UniqueFd {
 // dir + "/" + name, without doubling a trailing slash of dir.
 std::string JoinPath(const std::string& dir, const std::string& name);
 
+// "/proc/self/fd/N": a path naming what descriptor fd is open on, whatever its path is now.
+std::string ProcFdPath(int fd);
+
 // The names in the directory open as dir_fd ("." and ".." left out), read to the end before the
 // caller changes anything in it. dir_fd stays open and ours. Errors say "reading <shown>: ...".
 Status ListNames(int dir_fd, const std::string& shown, std::vector<std::string>* names);

@@ -210,19 +210,23 @@ class ReceiveSession {
     const std::vector<std::string> none;
     const std::vector<std::string>& names = exec ? none : hello.top_names;
     uint64_t held_allocated = 0;
+    // Leftovers another user could have written are never adopted nor removed: said once each.
+    std::vector<std::string> foreign;
     if (options_.resume && hello.resume) {
-      XFER_RETURN_IF_ERROR(
-          StagingDir::Adopt(options_.dest_dir, names, &staging_, &held_, &held_allocated));
+      XFER_RETURN_IF_ERROR(StagingDir::Adopt(options_.dest_dir, names, &staging_, &held_,
+                                             &held_allocated, &foreign));
       adopted_ = !staging_.path().empty();
     }
     if (staging_.path().empty()) {
       size_t removed = 0;
-      XFER_RETURN_IF_ERROR(StagingDir::RemoveStale(options_.dest_dir, names, &removed));
+      foreign.clear();
+      XFER_RETURN_IF_ERROR(StagingDir::RemoveStale(options_.dest_dir, names, &removed, &foreign));
       if (removed > 0) {
         Log(LogLevel::kInfo, "removed " + std::to_string(removed) +
                                  " staging directories left by interrupted transfers");
       }
     }
+    for (const std::string& line : foreign) Log(LogLevel::kWarning, line);
     // What the adopted staging directory holds is on the disk already, except that a held
     // prefix is copied into a new file before the old one goes: that needs its room again.
     uint64_t copied = 0;
@@ -371,7 +375,7 @@ class ReceiveSession {
       return stream->VerifyEnd(written);
     }
     ExtractOptions extract;
-    extract.staging_dir = staging_.path();
+    extract.staging_dir = staging_.anchor();
     extract.top_names = hello.top_names;
     extract.held = hello.resume ? &held_ : nullptr;
     extract.recorder = recorder_ ? &*recorder_ : nullptr;
@@ -393,7 +397,7 @@ class ReceiveSession {
   Status FeedCommand(ReceivedStream* stream, std::atomic<uint64_t>* done) {
     std::unique_ptr<CommandProcess> command;
     XFER_RETURN_IF_ERROR(CommandProcess::Start(options_.exec, CommandProcess::Role::kConsumer,
-                                               staging_.path(), &command));
+                                               staging_.anchor(), &command));
     bool output_failed = false;
     Status status = DrainToFd(stream, command->fd(), command->shown(), options_.idle_timeout,
                               options_.cancel, done, &output_failed);
@@ -419,7 +423,7 @@ class ReceiveSession {
     if (options_.sync) XFER_RETURN_IF_ERROR(staging_.Sync());
     if (options_.reread_check) {
       RereadStats reread;
-      XFER_RETURN_IF_ERROR(RereadCheck(staging_.path(), written, options_.cancel, &reread));
+      XFER_RETURN_IF_ERROR(RereadCheck(staging_.anchor(), written, options_.cancel, &reread));
       Log(LogLevel::kInfo, reread.Describe());
     }
     if (options_.exec.empty()) return staging_.Commit(hello.top_names, options_.overwrite);

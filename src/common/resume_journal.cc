@@ -209,13 +209,22 @@ class RecordReader {
 };
 
 // O_NOFOLLOW and a regular file only: whatever sits at a journal's name in DEST is not trusted.
-// O_NONBLOCK: a fifo there must not hang the open; regular files ignore the flag.
+// O_NONBLOCK: a fifo there must not hang the open; regular files ignore the flag. A journal that
+// another user owns or may write is someone else's (kUnsafe): it must not steer what we adopt.
 Status OpenRegular(const std::string& path, int flags, UniqueFd* out) {
   UniqueFd fd(open(path.c_str(), flags | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK));
   if (!fd.valid()) return Status::FromErrno(errno, "opening resume journal " + path);
   struct stat st;
   if (fstat(fd.get(), &st) != 0) return Status::FromErrno(errno, "checking " + path);
   if (!S_ISREG(st.st_mode)) return Status(Code::kCorrupt, path + " is not a resume journal");
+  if (st.st_uid != geteuid()) {
+    return Status(Code::kUnsafe, "resume journal " + path + " is owned by uid " +
+                                     std::to_string(st.st_uid) + ", not by this receiver's uid " +
+                                     std::to_string(geteuid()));
+  }
+  if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+    return Status(Code::kUnsafe, "resume journal " + path + " is writable by others");
+  }
   *out = std::move(fd);
   return Status::Ok();
 }

@@ -32,6 +32,42 @@ Status OpenDirectory(const std::string& path, UniqueFd* out) {
   return Status::Ok();
 }
 
+std::string BaseName(const std::string& path) { return path.substr(path.rfind('/') + 1); }
+
+// A staging directory is ours when nobody else can have put anything in it: owned by our
+// effective uid and 0700. Whatever else sits under a staging name is someone else's.
+Status CheckOurs(const struct stat& st, const std::string& path) {
+  if (!S_ISDIR(st.st_mode)) return Status(Code::kUnsafe, path + " is not a directory");
+  if (st.st_uid != geteuid()) {
+    return Status(Code::kUnsafe, path + " is owned by uid " + std::to_string(st.st_uid) +
+                                     ", not by this receiver's uid " + std::to_string(geteuid()));
+  }
+  if ((st.st_mode & 07777) != 0700) {
+    char mode[8];
+    snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+    return Status(Code::kUnsafe, path + " has mode " + mode + ", not 0700");
+  }
+  return Status::Ok();
+}
+
+// Opens dest_fd/name as a directory without following a symlink, and checks it is ours. Nothing
+// there is no error: *out stays closed.
+Status OpenOursAt(int dest_fd, const std::string& name, const std::string& path, UniqueFd* out) {
+  UniqueFd fd(openat(dest_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!fd.valid()) {
+    if (errno == ENOENT) return Status::Ok();
+    if (errno == ELOOP || errno == ENOTDIR) {
+      return Status(Code::kUnsafe, path + " is not a directory");
+    }
+    return Status::FromErrno(errno, "opening staging directory " + path);
+  }
+  struct stat st;
+  if (fstat(fd.get(), &st) != 0) return Status::FromErrno(errno, "checking " + path);
+  XFER_RETURN_IF_ERROR(CheckOurs(st, path));
+  *out = std::move(fd);
+  return Status::Ok();
+}
+
 // ---- Commit ----
 
 // Commit takes top-level entry names only: anything else could move data outside dest_dir.
@@ -126,18 +162,31 @@ Status ListJournaled(const std::string& dest_dir, std::vector<std::string>* stag
   XFER_RETURN_IF_ERROR(ListNames(dir.get(), dest_dir, &names));
   for (const std::string& name : names) {
     std::string staging_name;
-    if (StagingNameOfJournal(name, &staging_name)) staging_names->push_back(std::move(staging_name));
+    if (StagingNameOfJournal(name, &staging_name))
+      staging_names->push_back(std::move(staging_name));
   }
   return Status::Ok();
 }
 
-// Removes a staging tree and then its journal, whose lock the caller holds. The journal goes only
-// once the tree is gone: a tree without its journal would be left alone by every later run.
-Status RemoveStaging(const std::string& path) {
-  XFER_RETURN_IF_ERROR(RemoveTree(path));
-  const std::string journal = JournalPath(path);
-  if (unlink(journal.c_str()) != 0 && errno != ENOENT) {
-    return Status::FromErrno(errno, "removing " + journal);
+// Removes the staging tree open as fd (none: -1), found at dest_fd/BaseName(path), and then its
+// journal, whose lock the caller holds. The tree is emptied through its descriptor, and its name
+// removed only while it still names that directory: what someone put there instead is theirs.
+// The journal goes only once the tree is gone: a tree without its journal would be left alone
+// by every later run.
+Status RemoveStaging(int dest_fd, int fd, const std::string& path) {
+  const std::string name = BaseName(path);
+  if (fd >= 0) {
+    XFER_RETURN_IF_ERROR(EmptyTreeAt(fd, path));
+    struct stat ours, there;
+    if (fstat(fd, &ours) == 0 && fstatat(dest_fd, name.c_str(), &there, AT_SYMLINK_NOFOLLOW) == 0 &&
+        ours.st_dev == there.st_dev && ours.st_ino == there.st_ino &&
+        unlinkat(dest_fd, name.c_str(), AT_REMOVEDIR) != 0 && errno != ENOENT) {
+      return Status::FromErrno(errno, "removing " + path);
+    }
+  }
+  const std::string journal = name + kJournalSuffix;
+  if (unlinkat(dest_fd, journal.c_str(), 0) != 0 && errno != ENOENT) {
+    return Status::FromErrno(errno, "removing " + JournalPath(path));
   }
   return Status::Ok();
 }
@@ -145,30 +194,53 @@ Status RemoveStaging(const std::string& path) {
 // A staging directory left by an earlier transfer, its journal now locked by us.
 struct Leftover {
   std::string path;  // the staging directory
-  bool is_dir;       // false after a crash between creating the journal and the directory
+  UniqueFd fd;       // open, ours; none after a crash between creating the journal and the dir
   ResumeJournal journal;
   HeldFiles held;
 };
 
+// What ClaimLeftovers found: dest_dir open, and the leftovers that are ours, their journals
+// locked.
+struct Claimed {
+  UniqueFd dest_fd;
+  std::vector<Leftover> leftovers;
+};
+
 // Locks the journals in dest_dir (resolved) labelled with exactly `names` that no live receiver
-// holds.
+// holds, of the leftovers that are ours; the others are named in *foreign (may be null).
 Status ClaimLeftovers(const std::string& dest_dir, const std::vector<std::string>& names,
-                      std::vector<Leftover>* out) {
+                      Claimed* out, std::vector<std::string>* foreign) {
+  XFER_RETURN_IF_ERROR(OpenDirectory(dest_dir, &out->dest_fd));
   std::vector<std::string> staging_names;
   XFER_RETURN_IF_ERROR(ListJournaled(dest_dir, &staging_names));
   for (const std::string& staging_name : staging_names) {
-    Leftover leftover{JoinPath(dest_dir, staging_name), false, {}, {}};
+    Leftover leftover{JoinPath(dest_dir, staging_name), {}, {}, {}};
     const std::string journal = JournalPath(leftover.path);
+    auto leave_alone = [&](const Status& why) {
+      if (foreign != nullptr) {
+        foreign->push_back("leaving " + leftover.path + " alone: " + why.message());
+      }
+    };
     // The names first, without the lock: what has no intact header is not a journal of ours, or
     // one being created, whose creator must be the one to lock it.
     std::vector<std::string> labelled;
-    if (!ResumeJournal::ReadNames(journal, &labelled).ok() || labelled != names) continue;
+    Status read = ResumeJournal::ReadNames(journal, &labelled);
+    if (read.code() == Code::kUnsafe) leave_alone(read);
+    if (!read.ok() || labelled != names) continue;
     Status status = ResumeJournal::Open(journal, &leftover.journal, &labelled, &leftover.held);
     if (status.code() == Code::kExists) continue;  // a live receiver's
+    if (status.code() == Code::kUnsafe) {
+      leave_alone(status);
+      continue;
+    }
     XFER_RETURN_IF_ERROR(status);
-    struct stat st;
-    leftover.is_dir = lstat(leftover.path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
-    out->push_back(std::move(leftover));
+    status = OpenOursAt(out->dest_fd.get(), staging_name, leftover.path, &leftover.fd);
+    if (status.code() == Code::kUnsafe) {
+      leave_alone(status);
+      continue;
+    }
+    XFER_RETURN_IF_ERROR(status);
+    out->leftovers.push_back(std::move(leftover));
   }
   return Status::Ok();
 }
@@ -183,7 +255,7 @@ uint64_t VouchedBytes(const HeldFiles& held) {
 Leftover* BestLeftover(std::vector<Leftover>* leftovers) {
   Leftover* best = nullptr;
   for (Leftover& leftover : *leftovers) {
-    if (leftover.is_dir &&
+    if (leftover.fd.valid() &&
         (best == nullptr || VouchedBytes(leftover.held) > VouchedBytes(best->held))) {
       best = &leftover;
     }
@@ -201,7 +273,7 @@ bool MayHold(const HeldFile& file, const struct stat& st) {
 // Prunes an adopted staging tree to its directories and the files its journal vouches for, and
 // makes the journal vouch for exactly what is kept: a resumed run writes every other path anew,
 // without invalidating it first.
-Status PruneToHeld(const std::string& path, ResumeJournal* journal, HeldFiles* held,
+Status PruneToHeld(const Leftover& leftover, ResumeJournal* journal, HeldFiles* held,
                    uint64_t* allocated) {
   HeldFiles kept;
   std::set<std::pair<dev_t, ino_t>> inodes;
@@ -218,7 +290,7 @@ Status PruneToHeld(const std::string& path, ResumeJournal* journal, HeldFiles* h
     *allocated += static_cast<uint64_t>(st.st_blocks) * 512;
     return Fate::kKeep;
   };
-  XFER_RETURN_IF_ERROR(PruneTree(path, judge));
+  XFER_RETURN_IF_ERROR(PruneTreeAt(leftover.fd.get(), leftover.path, judge));
   for (const auto& [file_path, file] : *held) {
     if (!kept.contains(file_path)) XFER_RETURN_IF_ERROR(journal->Invalidate(file_path));
   }
@@ -250,17 +322,16 @@ StagingDir::~StagingDir() {
   if (!keep_) Remove();
 }
 
-StagingDir::StagingDir(StagingDir&& other) noexcept
-    : dest_dir_(std::move(other.dest_dir_)),
-      path_(std::exchange(other.path_, {})),
-      journal_(std::move(other.journal_)),
-      keep_(std::exchange(other.keep_, false)) {}
+StagingDir::StagingDir(StagingDir&& other) noexcept { *this = std::move(other); }
 
 StagingDir& StagingDir::operator=(StagingDir&& other) noexcept {
   if (this != &other) {
     if (!keep_) Remove();
     dest_dir_ = std::move(other.dest_dir_);
     path_ = std::exchange(other.path_, {});
+    dest_fd_ = std::move(other.dest_fd_);
+    fd_ = std::move(other.fd_);
+    anchor_ = std::exchange(other.anchor_, {});
     journal_ = std::move(other.journal_);
     keep_ = std::exchange(other.keep_, false);
   }
@@ -271,58 +342,81 @@ Status StagingDir::Create(const std::string& dest_dir, const std::vector<std::st
                           StagingDir* out) {
   StagingDir staging;
   XFER_RETURN_IF_ERROR(ResolveDestDir(dest_dir, &staging.dest_dir_));
+  XFER_RETURN_IF_ERROR(OpenDirectory(staging.dest_dir_, &staging.dest_fd_));
   std::string suffix;
   XFER_RETURN_IF_ERROR(RandomHex(kRandomBytes, &suffix));
-  std::string path = JoinPath(staging.dest_dir_, kStagingPrefix + suffix);
+  const std::string name = kStagingPrefix + suffix;
+  std::string path = JoinPath(staging.dest_dir_, name);
   // The journal first: a crash before the mkdir then leaves a journal that names its transfer,
   // which a later run of it removes, rather than an unlabelled directory that nobody removes.
   XFER_RETURN_IF_ERROR(ResumeJournal::Create(JournalPath(path), names, &staging.journal_));
-  if (mkdir(path.c_str(), 0700) != 0) {
-    Status status = Status::FromErrno(errno, "creating staging directory " + path);
-    unlink(JournalPath(path).c_str());
+  Status status;
+  if (mkdirat(staging.dest_fd_.get(), name.c_str(), 0700) != 0) {
+    status = Status::FromErrno(errno, "creating staging directory " + path);
+  } else if (fchmodat(staging.dest_fd_.get(), name.c_str(), 0700, 0) != 0) {  // whatever the umask
+    status = Status::FromErrno(errno, "creating staging directory " + path);
+  } else {
+    // Checked once opened: another user who can rename entries in dest_dir may have put
+    // something else at the name in between.
+    status = OpenOursAt(staging.dest_fd_.get(), name, path, &staging.fd_);
+    if (status.ok() && !staging.fd_.valid()) {
+      status = Status(Code::kIoError, "staging directory " + path + " vanished once created");
+    }
+  }
+  if (!status.ok()) {
+    unlinkat(staging.dest_fd_.get(), (name + kJournalSuffix).c_str(), 0);
+    staging.journal_ = ResumeJournal();
     return status;
   }
+  staging.anchor_ = ProcFdPath(staging.fd_.get());
   staging.path_ = std::move(path);
   *out = std::move(staging);
   return Status::Ok();
 }
 
 Status StagingDir::Adopt(const std::string& dest_dir, const std::vector<std::string>& names,
-                         StagingDir* out, HeldFiles* held, uint64_t* held_allocated) {
+                         StagingDir* out, HeldFiles* held, uint64_t* held_allocated,
+                         std::vector<std::string>* foreign) {
   held->clear();
   *held_allocated = 0;
   std::string real;
   XFER_RETURN_IF_ERROR(ResolveDestDir(dest_dir, &real));
-  std::vector<Leftover> leftovers;
-  XFER_RETURN_IF_ERROR(ClaimLeftovers(real, names, &leftovers));
-  Leftover* best = BestLeftover(&leftovers);
-  for (Leftover& leftover : leftovers) {
-    if (&leftover != best) XFER_RETURN_IF_ERROR(RemoveStaging(leftover.path));
+  Claimed claimed;
+  XFER_RETURN_IF_ERROR(ClaimLeftovers(real, names, &claimed, foreign));
+  Leftover* best = BestLeftover(&claimed.leftovers);
+  for (Leftover& leftover : claimed.leftovers) {
+    if (&leftover != best) {
+      XFER_RETURN_IF_ERROR(RemoveStaging(claimed.dest_fd.get(), leftover.fd.get(), leftover.path));
+    }
   }
   if (best == nullptr) return Status::Ok();
-  XFER_RETURN_IF_ERROR(PruneToHeld(best->path, &best->journal, &best->held, held_allocated));
+  XFER_RETURN_IF_ERROR(PruneToHeld(*best, &best->journal, &best->held, held_allocated));
   StagingDir staging;
   staging.dest_dir_ = std::move(real);
   staging.path_ = std::move(best->path);
+  staging.dest_fd_ = std::move(claimed.dest_fd);
+  staging.fd_ = std::move(best->fd);
+  staging.anchor_ = ProcFdPath(staging.fd_.get());
   staging.journal_ = std::move(best->journal);
   *held = std::move(best->held);
   *out = std::move(staging);
   return Status::Ok();
 }
 
-Status StagingDir::HeldAllocated(const std::string& dest_dir,
-                                 const std::vector<std::string>& names, uint64_t* allocated) {
+Status StagingDir::HeldAllocated(const std::string& dest_dir, const std::vector<std::string>& names,
+                                 uint64_t* allocated) {
   *allocated = 0;
   std::string resolved;
   XFER_RETURN_IF_ERROR(ResolveDestDir(dest_dir, &resolved));
-  std::vector<Leftover> leftovers;
-  XFER_RETURN_IF_ERROR(ClaimLeftovers(resolved, names, &leftovers));
-  const Leftover* best = BestLeftover(&leftovers);
+  Claimed claimed;
+  XFER_RETURN_IF_ERROR(ClaimLeftovers(resolved, names, &claimed, nullptr));
+  const Leftover* best = BestLeftover(&claimed.leftovers);
   if (best == nullptr) return Status::Ok();
   for (const auto& [path, file] : best->held) {
     if (file.have < file.size) continue;  // a held prefix is copied: it needs its room again
     struct stat st;
-    if (lstat(JoinPath(best->path, path).c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
+    if (fstatat(best->fd.get(), path.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+        S_ISREG(st.st_mode)) {
       *allocated += static_cast<uint64_t>(st.st_blocks) * 512;
     }
   }
@@ -330,14 +424,14 @@ Status StagingDir::HeldAllocated(const std::string& dest_dir,
 }
 
 Status StagingDir::RemoveStale(const std::string& dest_dir, const std::vector<std::string>& names,
-                               size_t* removed) {
+                               size_t* removed, std::vector<std::string>* foreign) {
   *removed = 0;
   std::string real;
   XFER_RETURN_IF_ERROR(ResolveDestDir(dest_dir, &real));
-  std::vector<Leftover> leftovers;
-  XFER_RETURN_IF_ERROR(ClaimLeftovers(real, names, &leftovers));
-  for (const Leftover& leftover : leftovers) {
-    XFER_RETURN_IF_ERROR(RemoveStaging(leftover.path));
+  Claimed claimed;
+  XFER_RETURN_IF_ERROR(ClaimLeftovers(real, names, &claimed, foreign));
+  for (const Leftover& leftover : claimed.leftovers) {
+    XFER_RETURN_IF_ERROR(RemoveStaging(claimed.dest_fd.get(), leftover.fd.get(), leftover.path));
     ++*removed;
   }
   return Status::Ok();
@@ -345,47 +439,44 @@ Status StagingDir::RemoveStale(const std::string& dest_dir, const std::vector<st
 
 Status StagingDir::Sync() const {
   if (path_.empty()) return Status(Code::kInvalidArgument, "no staging directory to sync");
-  UniqueFd fd;
-  XFER_RETURN_IF_ERROR(OpenDirectory(path_, &fd));
   // One syncfs flushes every file and directory written under the staging directory; see
   // bench/README-sync.md for why not an fsync of each.
-  if (syncfs(fd.get()) != 0) return Status::FromErrno(errno, "syncing filesystem of " + path_);
+  if (syncfs(fd_.get()) != 0) return Status::FromErrno(errno, "syncing filesystem of " + path_);
   return Status::Ok();
 }
 
 Status StagingDir::Commit(const std::vector<std::string>& names, bool overwrite) {
   if (path_.empty()) return Status(Code::kInvalidArgument, "no staging directory to commit");
   XFER_RETURN_IF_ERROR(CheckNames(names));
-  UniqueFd dest_fd, staging_fd;
-  XFER_RETURN_IF_ERROR(OpenDirectory(dest_dir_, &dest_fd));
-  XFER_RETURN_IF_ERROR(OpenDirectory(path_, &staging_fd));
 
   // Check everything that can be checked before the first rename, so that a refusal leaves the
   // destination as it was.
   for (const std::string& name : names) {
     struct stat st;
-    if (fstatat(staging_fd.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+    if (fstatat(fd_.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
       return Status::FromErrno(errno, "staged entry " + JoinPath(path_, name));
     }
   }
-  if (!overwrite) XFER_RETURN_IF_ERROR(CheckAbsentAt(dest_fd.get(), dest_dir_, names));
+  if (!overwrite) XFER_RETURN_IF_ERROR(CheckAbsentAt(dest_fd_.get(), dest_dir_, names));
 
   std::vector<std::string> moved;
   for (const std::string& name : names) {
-    Status status = MoveIntoPlace(staging_fd.get(), dest_fd.get(), dest_dir_, name, overwrite);
+    Status status = MoveIntoPlace(fd_.get(), dest_fd_.get(), dest_dir_, name, overwrite);
     if (!status.ok()) return Status(status.code(), status.message() + MovedSoFar(moved));
     moved.push_back(name);
   }
   // The renames are entries of dest_dir: durable only once dest_dir itself is synced.
-  if (fsync(dest_fd.get()) != 0) {
+  if (fsync(dest_fd_.get()) != 0) {
     return Status::FromErrno(errno, "syncing " + dest_dir_ + " after moving every entry into it");
   }
 
   // Committed: from here on the destructor must not touch anything. What is left in the staging
   // directory is only what overwrite swapped out.
   std::string staging_path = std::exchange(path_, {});
-  staging_fd.reset();
-  Status removed = RemoveStaging(staging_path);
+  anchor_.clear();
+  Status removed = RemoveStaging(dest_fd_.get(), fd_.get(), staging_path);
+  fd_.reset();
+  dest_fd_.reset();
   journal_ = ResumeJournal();
   if (!removed.ok()) {
     return removed.WithContext("every entry is in place in " + dest_dir_ +
@@ -395,16 +486,14 @@ Status StagingDir::Commit(const std::vector<std::string>& names, bool overwrite)
 }
 
 Status StagingDir::ListEntries(std::vector<std::string>* names) const {
-  UniqueFd staging_fd;
-  XFER_RETURN_IF_ERROR(OpenDirectory(path_, &staging_fd));
-  XFER_RETURN_IF_ERROR(ListNames(staging_fd.get(), path_, names));
+  XFER_RETURN_IF_ERROR(ListNames(fd_.get(), path_, names));
   std::sort(names->begin(), names->end());
   return Status::Ok();
 }
 
 Status StagingDir::PruneExcept(const std::unordered_set<std::string>& wanted) {
   if (path_.empty()) return Status(Code::kInvalidArgument, "no staging directory to prune");
-  return PruneTree(path_, [&wanted](const std::string& rel, const struct stat&) {
+  return PruneTreeAt(fd_.get(), path_, [&wanted](const std::string& rel, const struct stat&) {
     return wanted.contains(rel) ? Fate::kKeep : Fate::kRemove;
   });
 }
@@ -414,11 +503,14 @@ void StagingDir::Remove() {
   try {
     // Nowhere to report to from a destructor; the worst case is a leftover hidden directory,
     // which a later run of the same transfer removes as long as its journal is there.
-    Status ignored = RemoveStaging(path_);
+    Status ignored = RemoveStaging(dest_fd_.get(), fd_.get(), path_);
     (void)ignored;
   } catch (...) {  // std::bad_alloc: never let it out of a destructor
   }
   path_.clear();
+  anchor_.clear();
+  fd_.reset();
+  dest_fd_.reset();
   journal_ = ResumeJournal();  // the lock goes only after the journal file
 }
 

@@ -2,6 +2,12 @@
 // verified. It removes itself (and everything in it) unless Commit() succeeded or Keep() was
 // called, so a failed transfer leaves the destination as it was.
 //
+// It is ours alone: created 0700 by this process (or adopted only when owned by our effective
+// uid, 0700, its journal not writable by others), and reached through a descriptor opened when it
+// was made, never again by its path: every write goes through anchor() ("/proc/self/fd/N"), so
+// whoever can rename entries in the destination (a shared, non-sticky upload directory) cannot
+// redirect a write by putting a symlink where the staging directory was.
+//
 // Beside it lies its journal (resume_journal.h), DEST/.xfer-staging-<hex>.journal: it names the
 // transfer's top-level names, is locked for as long as the StagingDir lives, and lets a later
 // run with --resume adopt what an interrupted one left.
@@ -12,6 +18,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "fs_util.h"
 #include "held_file.h"
 #include "resume_journal.h"
 #include "tree_prune.h"
@@ -35,12 +42,16 @@ class StagingDir {
 
   // Adopts what earlier transfers of exactly these names left in dest_dir: of the staging
   // directories whose journal no live receiver holds, the one whose journal vouches for the most
-  // bytes; the others are removed. The adopted tree is pruned to its directories and the held
-  // files its journal vouches for (regular, distinct inodes, long enough), and its journal then
-  // vouches for exactly *held; *held_allocated is their st_blocks in bytes. Journals of other
-  // names or of live receivers are left alone. With nothing to adopt, *out stays empty.
+  // bytes; the others are removed. Only leftovers that are ours count (owned by our effective
+  // uid, the directory 0700, the journal writable by its owner alone); each other one is left
+  // alone and named in *foreign (when given), one line each. The adopted tree is pruned to its
+  // directories and the held files its journal vouches for (regular, distinct inodes, long enough),
+  // and its journal then vouches for exactly *held; *held_allocated is their st_blocks in bytes.
+  // Journals of other names or of live receivers are left alone. With nothing to adopt, *out stays
+  // empty.
   static Status Adopt(const std::string& dest_dir, const std::vector<std::string>& names,
-                      StagingDir* out, HeldFiles* held, uint64_t* held_allocated);
+                      StagingDir* out, HeldFiles* held, uint64_t* held_allocated,
+                      std::vector<std::string>* foreign = nullptr);
 
   // What Adopt would find, without adopting: the bytes the files held whole by the leftover it
   // would adopt occupy on disk (0 without one; a held prefix is copied into a new file, so it
@@ -50,12 +61,16 @@ class StagingDir {
 
   // Removes what earlier transfers of exactly these names left in dest_dir (staging directories
   // whose journal no live receiver holds), for a run that starts afresh. Directories without a
-  // journal (made by older versions) are left alone.
+  // journal (made by older versions) and leftovers that are not ours (see Adopt) are left alone.
   static Status RemoveStale(const std::string& dest_dir, const std::vector<std::string>& names,
-                            size_t* removed);
+                            size_t* removed, std::vector<std::string>* foreign = nullptr);
 
-  // Absolute, symlink-free path of the staging directory (realpath of dest_dir + the hidden name).
+  // Absolute, symlink-free path of the staging directory (realpath of dest_dir + the hidden name),
+  // for messages: what is written there goes through anchor().
   const std::string& path() const { return path_; }
+  // "/proc/self/fd/N": the staging directory through our descriptor of it, whatever its path
+  // names now. Valid while this object lives; empty when there is no staging directory.
+  const std::string& anchor() const { return anchor_; }
   // Absolute, symlink-free path of the destination directory.
   const std::string& dest_dir() const { return dest_dir_; }
 
@@ -89,6 +104,9 @@ class StagingDir {
  private:
   std::string dest_dir_;
   std::string path_;
+  UniqueFd dest_fd_;  // dest_dir, for the commit
+  UniqueFd fd_;       // the staging directory itself
+  std::string anchor_;
   ResumeJournal journal_;
   bool keep_ = false;
 };
@@ -106,6 +124,5 @@ Status CheckFreeSpace(const std::string& dest_dir, uint64_t needed_bytes);
 
 // "12.3 GiB", "512 B": sizes for people.
 std::string FormatBytes(uint64_t bytes);
-
 
 }  // namespace xfer

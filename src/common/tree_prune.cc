@@ -219,6 +219,27 @@ Status PruneTree(const std::string& path, const Judge& judge) {
   return WalkTree(std::move(root), st, path, /*root_goes=*/false, judge);
 }
 
+namespace {
+
+// "." of dir_fd: a descriptor of its own for the walk, which moves it up and down.
+Status WalkBelow(int dir_fd, const std::string& shown, bool remove_all, const Judge& judge) {
+  struct stat st;
+  UniqueFd root;
+  if (int err = OpenForRemoval(dir_fd, ".", &root, &st)) {
+    return Status::FromErrno(err, "opening " + shown);
+  }
+  return WalkTree(std::move(root), st, shown, remove_all, judge);
+}
+
+}  // namespace
+
+Status PruneTreeAt(int dir_fd, const std::string& shown, const Judge& judge) {
+  return WalkBelow(dir_fd, shown, /*remove_all=*/false, judge);
+}
+
+Status EmptyTreeAt(int dir_fd, const std::string& shown) {
+  return WalkBelow(dir_fd, shown, /*remove_all=*/true, Judge());
+}
 
 Status RemoveTree(const std::string& path) {
   std::string trimmed = path;

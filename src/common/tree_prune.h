@@ -23,6 +23,13 @@ using Judge = std::function<Fate(const std::string& rel, const struct stat& st)>
 // Removes what judge says below the directory at path, which stays.
 Status PruneTree(const std::string& path, const Judge& judge);
 
+// Removes what judge says below the directory open as dir_fd, which stays (and stays open:
+// the walk works on a descriptor of its own). shown names it in messages.
+Status PruneTreeAt(int dir_fd, const std::string& shown, const Judge& judge);
+
+// Removes everything below the directory open as dir_fd, which stays.
+Status EmptyTreeAt(int dir_fd, const std::string& shown);
+
 // Removes a tree without following symlinks; paths of any length. Missing is not an error.
 Status RemoveTree(const std::string& path);
 
