@@ -16,6 +16,7 @@
 #include "memory_bytes.h"
 #include "pax_stream_builder.h"
 #include "temp_dir.h"
+#include "written_files.h"
 #include "tmpfs_mount.h"
 
 namespace xfer {
@@ -88,7 +89,7 @@ class ArchiveExtractorTest : public ::testing::Test {
   TempDir tmp_;
   std::string staging_;
   std::vector<std::string> before_;
-  Manifest written_;
+  WrittenFiles written_;
 };
 
 TEST_F(ArchiveExtractorTest, ExtractsAndDigestsAPlainStream) {
@@ -99,7 +100,7 @@ TEST_F(ArchiveExtractorTest, ExtractsAndDigestsAPlainStream) {
   EXPECT_EQ(testing::ReadFile(staging_ + "/top/b"), content);
   ASSERT_EQ(written_.size(), 1u);  // the hardlink adds no record
   XXH128_hash_t hash = XXH3_128bits(content.data(), content.size());
-  EXPECT_EQ(written_[0], (ManifestRecord{"top/a", content.size(), {hash.high64, hash.low64}}));
+  EXPECT_EQ(written_[0], WrittenOf({"top/a", content.size(), {hash.high64, hash.low64}}));
 }
 
 TEST_F(ArchiveExtractorTest, RefusesEntryEscapingDestination) {
@@ -310,7 +311,7 @@ TEST(ArchiveExtractorNoSpaceTest, FullFilesystemIsNoSpaceNamingTheFile) {
   std::string content(4 << 20, '\x42');
   MemorySource source(PaxStreamBuilder().Dir("top").File("top/ibdata1", content).Finish(), 1 << 16);
   ExtractOptions options{staging, {"top"}};
-  Manifest written;
+  WrittenFiles written;
   Status status = ExtractArchive(&source, options, nullptr, &written, nullptr);
   EXPECT_EQ(status.code(), Code::kNoSpace) << status.message();
   EXPECT_EQ(status.message(), "writing top/ibdata1: No space left on device");

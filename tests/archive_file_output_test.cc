@@ -21,6 +21,7 @@
 #include "memory_bytes.h"
 #include "pax_stream_builder.h"
 #include "temp_dir.h"
+#include "written_files.h"
 #include "tmpfs_mount.h"
 #include "tree_builder.h"
 #include "tree_compare.h"
@@ -58,7 +59,7 @@ bool Shell(const std::string& command) { return system(command.c_str()) == 0; }
 
 // Create + Store in one go; the output stays open (uncommitted) in *out.
 Status CreateAndStore(const std::string& path, bool overwrite, const std::string& stream,
-                      const std::vector<std::string>& top_names, Manifest* written,
+                      const std::vector<std::string>& top_names, WrittenFiles* written,
                       std::unique_ptr<ArchiveFileOutput>* out, ExtractCounters* counters = nullptr,
                       const CancelToken* cancel = nullptr) {
   XFER_RETURN_IF_ERROR(ArchiveFileOutput::Create(path, overwrite, out));
@@ -93,11 +94,11 @@ class ArchiveFileOutputTreeTest : public ::testing::Test {
 
   void StoreAndCommit(const std::string& path) {
     std::unique_ptr<ArchiveFileOutput> output;
-    Manifest written;
+    WrittenFiles written;
     ExtractCounters counters;
     Status status = CreateAndStore(path, false, sink_.bytes, {"top"}, &written, &output, &counters);
     ASSERT_TRUE(status.ok()) << status.message();
-    EXPECT_EQ(written, sent_);
+    EXPECT_EQ(written, testing::WrittenOf(sent_));
     EXPECT_EQ(counters.entries_written.load(), sent_counters_.entries_written.load());
     EXPECT_EQ(counters.content_bytes_written.load(), sent_counters_.content_bytes_read.load());
 
@@ -158,7 +159,7 @@ class ArchiveFileOutputWholeTreeTest : public ArchiveFileOutputTreeTest {
 // paths beyond PATH_MAX.
 TEST_F(ArchiveFileOutputWholeTreeTest, ManifestEqualsTheExtractors) {
   std::unique_ptr<ArchiveFileOutput> output;
-  Manifest stored;
+  WrittenFiles stored;
   ASSERT_TRUE(
       CreateAndStore(tmp_.Sub("out/b.tzst"), false, sink_.bytes, {"top"}, &stored, &output).ok());
 
@@ -169,13 +170,13 @@ TEST_F(ArchiveFileOutputWholeTreeTest, ManifestEqualsTheExtractors) {
   free(real);
   options.top_names = {"top"};
   MemorySource source(sink_.bytes, 64 * 1024);
-  Manifest extracted;
+  WrittenFiles extracted;
   Status status = ExtractArchive(&source, options, nullptr, &extracted, nullptr);
   ASSERT_TRUE(status.ok()) << status.message();
   EXPECT_EQ(stored, extracted);
   if (tree_.sparse) {
-    auto sparse = std::find_if(stored.begin(), stored.end(), [&](const ManifestRecord& r) {
-      return r.path == tree_.sparse_file;
+    auto sparse = std::find_if(stored.begin(), stored.end(), [&](const WrittenFile& r) {
+      return r.path == PathDigest(tree_.sparse_file);
     });
     ASSERT_NE(sparse, stored.end());
     EXPECT_EQ(sparse->size, 64u << 20);
@@ -191,7 +192,7 @@ TEST_F(ArchiveFileOutputTreeTest, FullDiskFailsNamingTheFileAndLeavesNothing) {
     auto disk = TmpfsMount::Mount(tmp_.Sub("out"), "size=2m,mode=0755", &error);
     ASSERT_NE(disk, nullptr) << error;
     std::unique_ptr<ArchiveFileOutput> output;
-    Manifest written;
+    WrittenFiles written;
     Status status =
         CreateAndStore(tmp_.Sub("out/") + name, false, sink_.bytes, {"top"}, &written, &output);
     EXPECT_EQ(status.code(), Code::kNoSpace);
@@ -280,7 +281,7 @@ TEST_F(ArchiveFileOutputTest, OverwriteReplacesOnlyAtCommit) {
   WriteFile(path, "old");
   const std::string stream = SmallStream();
   std::unique_ptr<ArchiveFileOutput> output;
-  Manifest written;
+  WrittenFiles written;
   ASSERT_TRUE(CreateAndStore(path, true, stream, {"top"}, &written, &output).ok());
   EXPECT_EQ(ReadFile(path), "old");
   ASSERT_TRUE(output->Commit(false).ok());
@@ -293,7 +294,7 @@ TEST_F(ArchiveFileOutputTest, OverwriteReplacesOnlyAtCommit) {
 TEST_F(ArchiveFileOutputTest, CommitDoesNotReplaceAFileCreatedMeanwhile) {
   const std::string path = tmp_.Sub("x.tar");
   std::unique_ptr<ArchiveFileOutput> output;
-  Manifest written;
+  WrittenFiles written;
   ASSERT_TRUE(CreateAndStore(path, false, SmallStream(), {"top"}, &written, &output).ok());
   WriteFile(path, "theirs");
   Status status = output->Commit(false);
@@ -306,7 +307,7 @@ TEST_F(ArchiveFileOutputTest, CommitDoesNotReplaceAFileCreatedMeanwhile) {
 TEST_F(ArchiveFileOutputTest, CommittedFileHasTheModeTarWouldGiveIt) {
   const mode_t old_mask = umask(027);
   std::unique_ptr<ArchiveFileOutput> output;
-  Manifest written;
+  WrittenFiles written;
   Status status =
       CreateAndStore(tmp_.Sub("x.tar.zst"), false, SmallStream(), {"top"}, &written, &output);
   if (status.ok()) status = output->Commit(false);
@@ -322,15 +323,15 @@ TEST_F(ArchiveFileOutputTest, StoresTheBytesAfterTheEndMarkerAndReadsToTheEnd) {
   auto output = std::unique_ptr<ArchiveFileOutput>();
   ASSERT_TRUE(ArchiveFileOutput::Create(tmp_.Sub("x.tar"), false, &output).ok());
   MemorySource source(stream, 1000);
-  Manifest written;
+  WrittenFiles written;
   ASSERT_TRUE(output->Store(&source, {"top"}, nullptr, &written, nullptr).ok());
   EXPECT_TRUE(source.reached_end());
   ASSERT_TRUE(output->Commit(false).ok());
   EXPECT_TRUE(ReadFile(tmp_.Sub("x.tar")) == stream);
   ASSERT_EQ(written.size(), 2u);
-  EXPECT_EQ(written[0].path, "top/a");
+  EXPECT_EQ(written[0].path, PathDigest("top/a"));
   EXPECT_EQ(written[0].size, 6u);
-  EXPECT_EQ(written[1].path, "top/b");
+  EXPECT_EQ(written[1].path, PathDigest("top/b"));
 }
 
 TEST_F(ArchiveFileOutputTest, StreamCutShortFailsAndLeavesNothing) {
@@ -344,7 +345,7 @@ TEST_F(ArchiveFileOutputTest, StreamCutShortFailsAndLeavesNothing) {
     SCOPED_TRACE(cut);
     const std::string path = tmp_.Sub("x.tar.zst");
     std::unique_ptr<ArchiveFileOutput> output;
-    Manifest written;
+    WrittenFiles written;
     Status status = CreateAndStore(path, false, whole.substr(0, cut), {"top"}, &written, &output);
     EXPECT_EQ(status.code(), Code::kProtocol) << status.message();
     EXPECT_FALSE(output->Commit(true).ok());
@@ -358,7 +359,7 @@ TEST_F(ArchiveFileOutputTest, RefusesEntryOutsideTopNames) {
                                     PaxStreamBuilder().Dir("top").File("/top/a", "x").Finish(),
                                     PaxStreamBuilder().Dir("top").File("top/../a", "x").Finish()}) {
     std::unique_ptr<ArchiveFileOutput> output;
-    Manifest written;
+    WrittenFiles written;
     Status status = CreateAndStore(tmp_.Sub("x.tar"), false, stream, {"top"}, &written, &output);
     EXPECT_EQ(status.code(), Code::kUnsafe) << status.message();
     EXPECT_NE(status.message().find("refusing entry"), std::string::npos) << status.message();
@@ -371,7 +372,7 @@ TEST_F(ArchiveFileOutputTest, RefusesEntryThroughAStreamSymlink) {
   const std::string stream =
       PaxStreamBuilder().Dir("top").Symlink("top/l", "/etc").File("top/l/passwd", "x").Finish();
   std::unique_ptr<ArchiveFileOutput> output;
-  Manifest written;
+  WrittenFiles written;
   Status status = CreateAndStore(tmp_.Sub("x.tar"), false, stream, {"top"}, &written, &output);
   EXPECT_EQ(status.code(), Code::kUnsafe) << status.message();
   EXPECT_NE(status.message().find("symlink 'top/l'"), std::string::npos) << status.message();
@@ -387,7 +388,7 @@ TEST_F(ArchiveFileOutputTest, RefusesResumedEntry) {
                 })
           .Finish();
   std::unique_ptr<ArchiveFileOutput> output;
-  Manifest written;
+  WrittenFiles written;
   Status status = CreateAndStore(tmp_.Sub("x.tar"), false, stream, {"top"}, &written, &output);
   EXPECT_EQ(status.code(), Code::kProtocol);
   EXPECT_NE(status.message().find("refusing entry 'top/a': it resumes"), std::string::npos)
@@ -398,7 +399,7 @@ TEST_F(ArchiveFileOutputTest, StopsWhenCancelled) {
   CancelToken cancel;
   cancel.Cancel();
   std::unique_ptr<ArchiveFileOutput> output;
-  Manifest written;
+  WrittenFiles written;
   Status status = CreateAndStore(tmp_.Sub("x.tar"), false, SmallStream(), {"top"}, &written,
                                  &output, nullptr, &cancel);
   EXPECT_EQ(status.code(), Code::kCancelled);

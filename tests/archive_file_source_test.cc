@@ -25,6 +25,7 @@
 #include "child_process.h"
 #include "memory_bytes.h"
 #include "temp_dir.h"
+#include "written_files.h"
 #include "text_match.h"
 #include "tree_builder.h"
 #include "tree_compare.h"
@@ -101,7 +102,7 @@ void WriteTestArchive(const std::string& file, const std::vector<TestEntry>& ent
 struct CopyResult {
   SourceSummary summary;
   Manifest sent;
-  Manifest written;
+  WrittenFiles written;
   uint64_t entries_sent = 0;
   uint64_t bytes_sent = 0;
   uint64_t entries_written = 0;
@@ -135,7 +136,7 @@ void CopyAndExtract(const TempDir& tmp, const std::string& archive, int strip, C
 // The summary announced what the stream then carried, and the receiver wrote what was sent.
 void ExpectSummaryMatchesStream(const CopyResult& result) {
   const SourceSummary& summary = result.summary;
-  EXPECT_EQ(result.sent, result.written);
+  EXPECT_EQ(testing::WrittenOf(result.sent), result.written);
   EXPECT_EQ(summary.files, result.sent.size());
   EXPECT_EQ(summary.entries, result.entries_sent);
   EXPECT_EQ(result.entries_sent, result.entries_written);

@@ -16,6 +16,7 @@
 #include "archive_source.h"
 #include "memory_bytes.h"
 #include "temp_dir.h"
+#include "written_files.h"
 #include "tree_builder.h"
 #include "tree_compare.h"
 
@@ -39,7 +40,7 @@ class ArchiveRoundTripTest : public ::testing::Test {
     for (const std::string& note : tree_.notes) std::cerr << "[ note ] " << note << "\n";
   }
 
-  Status Extract(const std::string& stream, const std::string& staging, Manifest* written,
+  Status Extract(const std::string& stream, const std::string& staging, WrittenFiles* written,
                  ExtractCounters* counters, size_t piece = 7 * 1024 + 3) {
     MemorySource source(stream, piece);
     ExtractOptions options;
@@ -59,14 +60,14 @@ TEST_F(ArchiveRoundTripTest, CopyIsIdenticalToSource) {
   ASSERT_TRUE(WriteArchive({tree_.root}, &sink, nullptr, nullptr, &sent, &sent_counters).ok());
 
   std::string staging = MakeStaging(tmp_);
-  Manifest written;
+  WrittenFiles written;
   ExtractCounters written_counters;
   Status status = Extract(sink.bytes, staging, &written, &written_counters);
   ASSERT_TRUE(status.ok()) << status.message();
 
   std::vector<std::string> diffs = testing::CompareTrees(tree_.root, staging + "/top");
   EXPECT_TRUE(diffs.empty()) << diffs.size() << " differences:\n" << DescribeDiffs(diffs);
-  EXPECT_EQ(sent, written);
+  EXPECT_EQ(testing::WrittenOf(sent), written);
   EXPECT_EQ(sent_counters.entries_written.load(), written_counters.entries_written.load());
   EXPECT_EQ(sent_counters.content_bytes_read.load(), written_counters.content_bytes_written.load());
 }
@@ -77,7 +78,7 @@ TEST_F(ArchiveRoundTripTest, CompareTreesSeesEveryKindOfDifference) {
   Manifest sent;
   ASSERT_TRUE(WriteArchive({tree_.root}, &sink, nullptr, nullptr, &sent, nullptr).ok());
   std::string staging = MakeStaging(tmp_);
-  Manifest written;
+  WrittenFiles written;
   ASSERT_TRUE(Extract(sink.bytes, staging, &written, nullptr).ok());
   const std::string copy = staging + "/top/";
   ASSERT_TRUE(testing::CompareTrees(tree_.root, staging + "/top").empty());
@@ -237,10 +238,10 @@ TEST_F(ArchiveRoundTripTest, ExtractsFromOneByteAndLargePieces) {
     std::string staging = MakeStaging(small_tmp);
     MemorySource source(sink.bytes, piece);
     ExtractOptions options{staging, {"src"}};
-    Manifest written;
+    WrittenFiles written;
     Status status = ExtractArchive(&source, options, nullptr, &written, nullptr);
     ASSERT_TRUE(status.ok()) << status.message();
-    EXPECT_EQ(sent, written) << "pieces of " << piece;
+    EXPECT_EQ(testing::WrittenOf(sent), written) << "pieces of " << piece;
     EXPECT_TRUE(testing::CompareTrees(small_tmp.Sub("src"), staging + "/src").empty());
   }
 }
@@ -254,7 +255,7 @@ TEST_F(ArchiveRoundTripTest, NonUtf8NamesSurviveAUtf8Locale) {
   Manifest sent;
   Status status = WriteArchive({tree_.root + "/names"}, &sink, nullptr, nullptr, &sent, nullptr);
   std::string staging = MakeStaging(tmp_);
-  Manifest written;
+  WrittenFiles written;
   if (status.ok()) {
     MemorySource source(sink.bytes, 4096);
     status =
@@ -262,7 +263,7 @@ TEST_F(ArchiveRoundTripTest, NonUtf8NamesSurviveAUtf8Locale) {
   }
   setlocale(LC_ALL, saved.c_str());
   ASSERT_TRUE(status.ok()) << status.message();
-  EXPECT_EQ(sent, written);
+  EXPECT_EQ(testing::WrittenOf(sent), written);
   std::vector<std::string> diffs = testing::CompareTrees(tree_.root + "/names", staging + "/names");
   EXPECT_TRUE(diffs.empty()) << DescribeDiffs(diffs);
 }

@@ -23,6 +23,7 @@
 #include "archive_source_walk.h"
 #include "memory_bytes.h"
 #include "temp_dir.h"
+#include "written_files.h"
 #include "tree_builder.h"
 #include "tree_compare.h"
 #include "xxh128_hasher.h"
@@ -129,10 +130,10 @@ class FileListTest : public ::testing::Test {
     std::string staging = testing::MakeStaging(tmp_);
     MemorySource source(sink_.bytes);
     ExtractOptions options{staging, summary_.top_names};
-    Manifest written;
+    WrittenFiles written;
     Status status = ExtractArchive(&source, options, nullptr, &written, nullptr);
     EXPECT_TRUE(status.ok()) << status.message();
-    EXPECT_EQ(written, sent_);
+    EXPECT_EQ(written, testing::WrittenOf(sent_));
     return staging;
   }
 

@@ -7,6 +7,7 @@
 
 #include "chunk_codec.h"
 #include "stream_digest.h"
+#include "written_files.h"
 
 namespace xfer {
 namespace {
@@ -51,7 +52,8 @@ class StreamEnd {
 
   Status Verify(const xfer::Manifest& written) {
     ReceivedStream stream(&workers_, &pool_, hello_, &counters_, nullptr, nullptr);
-    return stream.VerifyEnd(&written);
+    WrittenFiles files = testing::WrittenOf(written);
+    return stream.VerifyEnd(&files);
   }
 
  private:
@@ -87,7 +89,7 @@ TEST(ReceivedStream, NamesTheFirstRecordThatDiffersFromTheFilesWritten) {
   end.Trailer(3);
   Status status = end.Verify({Record("top/a", 1), Record("top/b", 2), Record("top/c", 3)});
   EXPECT_EQ(status.code(), Code::kCorrupt);
-  EXPECT_NE(status.message().find("file 1 is top/b but the sender listed top/x"), std::string::npos)
+  EXPECT_NE(status.message().find("file 1 written has another path than the sender listed, top/x"), std::string::npos)
       << status.message();
 }
 

@@ -37,6 +37,16 @@ class RereadCheckTest : public ::testing::Test {
     Stage("top/empty", "");
   }
 
+  // Re-reads every file of the manifest, as the receiver does record by record.
+  Status RereadCheck(const std::string& dir, const Manifest& manifest, const CancelToken* cancel,
+                     RereadStats* stats) {
+    xfer::RereadCheck check(cancel);
+    XFER_RETURN_IF_ERROR(check.Open(dir));
+    for (const ManifestRecord& record : manifest) XFER_RETURN_IF_ERROR(check.Check(record));
+    *stats = check.stats();
+    return Status::Ok();
+  }
+
   // Writes a file into the staging tree and records it as written.
   void Stage(const std::string& path, const std::string& content) {
     WriteFile(tmp_.Sub(path), content);

@@ -577,7 +577,9 @@ TEST_F(StagingDirTest, PruneExceptKeepsWantedPathsOnly) {
     WriteFile(path + file, "x");
   }
   ASSERT_EQ(symlink("keep", (path + "/db/link").c_str()), 0);
-  Status status = staging.PruneExcept({"db", "db/keep", "db/sub", "db/link"});
+  PathDigestSet wanted;
+  for (const char* kept : {"db", "db/keep", "db/sub", "db/link"}) wanted.insert(PathDigest(kept));
+  Status status = staging.PruneExcept(wanted);
   ASSERT_TRUE(status.ok()) << status.message();
   EXPECT_EQ(List(path), kNames);
   EXPECT_EQ(List(path + "/db"), (std::vector<std::string>{"keep", "link", "sub"}));
@@ -588,9 +590,9 @@ TEST_F(StagingDirTest, PruneExceptWalksTreesDeeperThanPathMax) {
   StagingDir staging = MakeStaging();
   const std::string name(100, 'd');
   MakeDeepTree(staging.path(), 50, name);  // > 5,000 characters
-  std::unordered_set<std::string> wanted;
+  PathDigestSet wanted;
   std::string rel = name;
-  for (int depth = 1; depth <= 10; ++depth, rel += "/" + name) wanted.insert(rel);
+  for (int depth = 1; depth <= 10; ++depth, rel += "/" + name) wanted.insert(PathDigest(rel));
   Status status = staging.PruneExcept(wanted);
   ASSERT_TRUE(status.ok()) << status.message();
   std::string tenth = staging.path();

@@ -82,7 +82,7 @@ bool IsSupportedType(mode_t type) {
 class Extractor {
  public:
   Extractor(ByteSource* source, const ExtractOptions& options, const CancelToken* cancel,
-            Manifest* written, ExtractCounters* counters)
+            WrittenFiles* written, ExtractCounters* counters)
       : options_(options),
         cancel_(cancel),
         written_(written),
@@ -221,7 +221,7 @@ class Extractor {
         XFER_RETURN_IF_ERROR(
             options_.recorder->Completed({rel, record.size, record.size, meta, record.digest}));
       }
-      if (written_ != nullptr) written_->push_back(std::move(record));
+      if (written_ != nullptr) written_->push_back(WrittenOf(record));
     }
     symlinks_.Written(rel, archive_entry_filetype(entry) == AE_IFLNK, target);
     CountEntry();
@@ -229,11 +229,11 @@ class Extractor {
   }
 
   void AddWithParents(const std::string& rel) {
-    for (size_t slash = rel.find('/'); slash != std::string::npos;
-         slash = rel.find('/', slash + 1)) {
-      entry_paths_.insert(rel.substr(0, slash));
-    }
-    entry_paths_.insert(rel);
+    ForEachParentDigest(rel, [this](const Digest128& parent, size_t) {
+      entry_paths_.insert(parent);
+      return true;
+    });
+    entry_paths_.insert(PathDigest(rel));
   }
 
   // A resumed entry carries kResumeXattr, which is taken off it here (it is no xattr of the
@@ -337,7 +337,7 @@ class Extractor {
     }
     if (archive_read_data_skip(reader_.get()) != ARCHIVE_OK) return ReadFailure("reading " + shown);
     if (written_ != nullptr)
-      written_->push_back(ManifestRecord{held.path, held.size, held.content});
+      written_->push_back(WrittenFile{PathDigest(held.path), held.size, held.content});
     AddProgress(static_cast<int64_t>(held.size));
     CountResumed(held.size);
     CountEntry();
@@ -478,14 +478,14 @@ class Extractor {
 
   const ExtractOptions& options_;
   const CancelToken* cancel_;
-  Manifest* written_;
+  WrittenFiles* written_;
   ExtractCounters* counters_;
   SourceReader source_;
   std::string last_entry_;
   SymlinkGuard symlinks_;
   Xxh128Hasher hasher_;
   std::unordered_set<std::string> resumed_;      // paths a resumed entry claimed
-  std::unordered_set<std::string> entry_paths_;  // with prune_adopted
+  PathDigestSet entry_paths_;  // with prune_adopted
   uint64_t aside_count_ = 0;
   std::vector<char> replay_buffer_;
   // Declared before the disk writer so that they outlive it: archive_write_free() may still use
@@ -500,7 +500,7 @@ class Extractor {
 }  // namespace
 
 Status ExtractArchive(ByteSource* source, const ExtractOptions& options, const CancelToken* cancel,
-                      Manifest* written, ExtractCounters* counters) {
+                      WrittenFiles* written, ExtractCounters* counters) {
   Extractor extractor(source, options, cancel, written, counters);
   return extractor.Run();
 }

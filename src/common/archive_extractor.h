@@ -13,12 +13,12 @@
 #include <cstdint>
 #include <functional>
 #include <string>
-#include <unordered_set>
 #include <vector>
 
 #include "byte_stream.h"
 #include "held_file.h"
 #include "manifest.h"
+#include "path_digest.h"
 #include "xfer/cancel.h"
 #include "xfer/status.h"
 
@@ -42,7 +42,8 @@ struct ExtractOptions {
   // content moves (libarchive leaves an existing directory's metadata as it is); and after the
   // last entry, before directories get their metadata, this is called with every entry's path
   // and its parents: what the staging directory may keep.
-  std::function<Status(const std::unordered_set<std::string>& entry_paths)> prune_adopted = nullptr;
+  // (as PathDigest()s, path_digest.h)
+  std::function<Status(const PathDigestSet& entry_paths)> prune_adopted = nullptr;
 };
 
 struct ExtractCounters {
@@ -52,10 +53,10 @@ struct ExtractCounters {
   std::atomic<uint64_t> resumed_bytes{0};
 };
 
-// Extracts the whole stream (up to the archive's end marker), appending one ManifestRecord per
+// Extracts the whole stream (up to the archive's end marker), appending one WrittenFile per
 // regular file written, in stream order. Errors name the entry: "writing db/ibdata1: No space
 // left on device", "refusing entry '../x': path escapes the destination".
 Status ExtractArchive(ByteSource* source, const ExtractOptions& options, const CancelToken* cancel,
-                      Manifest* written, ExtractCounters* counters);
+                      WrittenFiles* written, ExtractCounters* counters);
 
 }  // namespace xfer

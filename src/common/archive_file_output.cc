@@ -192,7 +192,7 @@ struct TeeReader {
 // Reads the stream through the tee, entry by entry, as ExtractArchive would, minus the disk.
 class StreamParser {
  public:
-  StreamParser(TeeReader* tee, const std::vector<std::string>& top_names, Manifest* written,
+  StreamParser(TeeReader* tee, const std::vector<std::string>& top_names, WrittenFiles* written,
                ExtractCounters* counters)
       : tee_(tee), top_names_(top_names), written_(written), counters_(counters) {}
 
@@ -256,7 +256,7 @@ class StreamParser {
     if (archive_entry_filetype(entry) == AE_IFREG && raw_target == nullptr) {
       ManifestRecord record{rel, 0, {}};
       XFER_RETURN_IF_ERROR(DigestData(entry, &record));
-      if (written_ != nullptr) written_->push_back(std::move(record));
+      if (written_ != nullptr) written_->push_back(WrittenOf(record));
     }
     symlinks_.Written(rel, archive_entry_filetype(entry) == AE_IFLNK, target);
     if (counters_ != nullptr) counters_->entries_written.fetch_add(1, std::memory_order_relaxed);
@@ -319,7 +319,7 @@ class StreamParser {
 
   TeeReader* tee_;
   const std::vector<std::string>& top_names_;
-  Manifest* written_;
+  WrittenFiles* written_;
   ExtractCounters* counters_;
   std::string last_entry_;
   SymlinkGuard symlinks_;  // symlinks the stream made (and hardlinks to them)
@@ -396,7 +396,7 @@ void ArchiveFileOutput::SetCompression(int level, int workers) {
 uint64_t ArchiveFileOutput::file_bytes() const { return sink_ ? sink_->bytes() : 0; }
 
 Status ArchiveFileOutput::Store(ByteSource* stream, const std::vector<std::string>& top_names,
-                                const CancelToken* cancel, Manifest* written,
+                                const CancelToken* cancel, WrittenFiles* written,
                                 ExtractCounters* counters) {
   if (stored_) return Status(Code::kInvalidArgument, "storing into " + temp_path_ + " twice");
   stored_ = true;

@@ -45,14 +45,14 @@ class ArchiveFileOutput {
   void SetCompression(int level, int workers);
 
   // Copies every byte of stream into the file (up to the stream's end, len 0, past the archive's
-  // end marker too) and meanwhile parses it, appending one ManifestRecord per regular file, the
+  // end marker too) and meanwhile parses it, appending one WrittenFile per regular file, the
   // same records ExtractArchive would produce. Refuses what the extractor refuses (paths outside
   // top_names, absolute or with "..", unsupported types, hardlinks pointing outside, entries
   // through a symlink of the stream) and resumed entries (kResumeXattr): an archive file holds no
   // partial files. Fails when the stream ends without an end-of-archive marker. Counters (may be
   // null): content_bytes_written (logical, holes included) and entries_written. Once only.
   Status Store(ByteSource* stream, const std::vector<std::string>& top_names,
-               const CancelToken* cancel, Manifest* written, ExtractCounters* counters);
+               const CancelToken* cancel, WrittenFiles* written, ExtractCounters* counters);
 
   // After a successful Store: gives the file its final mode, makes it durable (fsync when sync),
   // renames it into place (never over an entry created meanwhile, unless overwrite), then fsyncs

@@ -24,4 +24,19 @@ struct ManifestRecord {
 
 using Manifest = std::vector<ManifestRecord>;
 
+// What a receiver keeps of each file it wrote until the sender's MANIFEST arrives: the path only
+// as its digest, so that its memory grows with the number of files, never with the bytes of
+// their paths (which a sender chooses: a pax path may be megabytes long).
+struct WrittenFile {
+  Digest128 path;  // PathDigest() of the entry's path
+  uint64_t size = 0;
+  Digest128 digest;
+  bool operator==(const WrittenFile&) const = default;
+};
+
+using WrittenFiles = std::vector<WrittenFile>;
+
+// The WrittenFile a receiver keeps of the file a record describes.
+WrittenFile WrittenOf(const ManifestRecord& record);
+
 }  // namespace xfer

@@ -17,10 +17,10 @@ Status ChecksumMatches(const Buffer& raw, const FrameHeader& header) {
 }
 
 // The sender's record i against the i-th file written (the caller checks i is in range).
-Status CompareRecord(size_t i, const ManifestRecord& sent, const ManifestRecord& written) {
-  if (sent.path != written.path) {
-    return Status(Code::kCorrupt, "file " + std::to_string(i) + " is " +
-                                      EscapeForMessage(written.path) + " but the sender listed " +
+Status CompareRecord(size_t i, const ManifestRecord& sent, const WrittenFile& written) {
+  if (PathDigest(sent.path) != written.path) {
+    return Status(Code::kCorrupt, "file " + std::to_string(i) +
+                                      " written has another path than the sender listed, " +
                                       EscapeForMessage(sent.path));
   }
   if (sent.size != written.size || sent.digest != written.digest) {
@@ -127,7 +127,7 @@ Status ReceivedStream::Next(const void** data, size_t* len) {
   return Status::Ok();
 }
 
-Status ReceivedStream::VerifyEnd(const Manifest* written) {
+Status ReceivedStream::VerifyEnd(const WrittenFiles* written, const MatchedFn& matched) {
   ManifestParser parser;
   // The sender's records are compared as they arrive and then dropped: keeping them would let a
   // sender make us hold any number of records of up to 1 MiB of path each.
@@ -155,8 +155,11 @@ Status ReceivedStream::VerifyEnd(const Manifest* written) {
       for (const ManifestRecord& record : batch) {
         // Past the files written, only the count is reported (below).
         if (written != nullptr && mismatch.ok() && listed < written->size()) {
-          mismatch = CompareRecord(listed, record, (*written)[listed]);
-          if (!mismatch.ok()) mismatched_path_ = (*written)[listed].path;
+          const WrittenFile& file = (*written)[listed];
+          mismatch = CompareRecord(listed, record, file);
+          // Of a file whose content differs (not its path): the path, which we never kept.
+          if (!mismatch.ok() && PathDigest(record.path) == file.path) mismatched_path_ = record.path;
+          if (mismatch.ok() && matched) mismatch = matched(record);
         }
         ++listed;
       }

@@ -48,12 +48,16 @@ class ReceivedStream : public ByteSource {
 
   // Consumes MANIFEST frames and the TRAILER and checks them: frame counts, stream length and
   // digest, and the sender's manifest against the files written, record by record (written may
-  // be null when the stream went elsewhere than into files: then only the record count).
-  Status VerifyEnd(const Manifest* written);
+  // be null when the stream went elsewhere than into files: then only the record count). Each
+  // sender's record that matched, as long as all before it did, is also handed to matched (may
+  // be null), whose failure fails the check like a mismatch: the receiver keeps no paths, so
+  // this is where a re-read of the written files learns them.
+  using MatchedFn = std::function<Status(const ManifestRecord& record)>;
+  Status VerifyEnd(const WrittenFiles* written, const MatchedFn& matched = nullptr);
 
   uint64_t stream_bytes() const { return stream_bytes_; }
   Digest128 digest() const { return digest_.Finish(); }
-  // After VerifyEnd() failed because a file's digest differs from the sender's: its path.
+  // After VerifyEnd() failed because a file's content differs from the sender's: its path.
   const std::string& mismatched_path() const { return mismatched_path_; }
   // The TRAILER payload as received, once VerifyEnd() succeeded.
   const std::string& trailer_payload() const { return trailer_payload_; }

@@ -332,7 +332,7 @@ class ReceiveSession {
       progress.wire_bytes = channel_->BytesReceived();
       pacer_.Tick(progress);
     });
-    Manifest written;
+    WrittenFiles written;
     Status status = Consume(hello, &stream, &written, &counters);
     if (!status.ok()) {
       stop_network.Cancel();
@@ -343,7 +343,7 @@ class ReceiveSession {
     // the pipeline's "stopped" that it caused downstream.
     if (!network_status.ok() && network_status.code() != Code::kCancelled) return network_status;
     XFER_RETURN_IF_ERROR(status);
-    XFER_RETURN_IF_ERROR(Commit(hello, written));
+    XFER_RETURN_IF_ERROR(Commit(hello));
     // Only now may the downstream commit: a failure here must leave nothing committed there.
     if (forwarder_) forwarder_->Finish(stream.trailer_payload());
     report->entries = counters.entries_written.load();
@@ -358,7 +358,7 @@ class ReceiveSession {
   }
 
   // Reads the whole stream into its output, and checks its end (MANIFEST, TRAILER).
-  Status Consume(const Hello& hello, ReceivedStream* stream, Manifest* written,
+  Status Consume(const Hello& hello, ReceivedStream* stream, WrittenFiles* written,
                  ExtractCounters* counters) {
     // Of a byte stream, progress counts its bytes; of an archive not extracted here, nothing.
     std::atomic<uint64_t>* done = hello.stream ? &counters->content_bytes_written : nullptr;
@@ -380,12 +380,17 @@ class ReceiveSession {
     extract.held = hello.resume ? &held_ : nullptr;
     extract.recorder = recorder_ ? &*recorder_ : nullptr;
     if (adopted_) {
-      extract.prune_adopted = [this](const std::unordered_set<std::string>& entry_paths) {
+      extract.prune_adopted = [this](const PathDigestSet& entry_paths) {
         return staging_.PruneExcept(entry_paths);
       };
     }
     Status status = ExtractArchive(stream, extract, options_.cancel, written, counters);
-    if (status.ok()) status = stream->VerifyEnd(written);
+    std::optional<RereadCheck> reread;
+    if (status.ok() && options_.reread_check) status = StartReread(&reread);
+    ReceivedStream::MatchedFn reread_each;
+    if (reread) reread_each = [&reread](const ManifestRecord& record) { return reread->Check(record); };
+    if (status.ok()) status = stream->VerifyEnd(written, reread_each);
+    if (status.ok() && reread) Log(LogLevel::kInfo, reread->stats().Describe());
     if (!stream->mismatched_path().empty()) {
       status = ForgetMismatched(stream->mismatched_path(), status);
     }
@@ -416,16 +421,19 @@ class ReceiveSession {
     return command->Wait(Deadline::After(options_.timeout), options_.cancel);
   }
 
+  // --checksum: the files are re-read as the sender's MANIFEST names them, once the data is on
+  // the disk (so that the re-read can drop it from the cache and read it back from there).
+  Status StartReread(std::optional<RereadCheck>* reread) {
+    if (options_.sync) XFER_RETURN_IF_ERROR(staging_.Sync());
+    reread->emplace(options_.cancel);
+    return (*reread)->Open(staging_.anchor());
+  }
+
   // Makes the output durable and puts it in place.
-  Status Commit(const Hello& hello, const Manifest& written) {
+  Status Commit(const Hello& hello) {
     if (options_.output_fd >= 0) return SyncOutput();
     if (archive_ != nullptr) return archive_->Commit(options_.sync);
     if (options_.sync) XFER_RETURN_IF_ERROR(staging_.Sync());
-    if (options_.reread_check) {
-      RereadStats reread;
-      XFER_RETURN_IF_ERROR(RereadCheck(staging_.anchor(), written, options_.cancel, &reread));
-      Log(LogLevel::kInfo, reread.Describe());
-    }
     if (options_.exec.empty()) return staging_.Commit(hello.top_names, options_.overwrite);
     std::vector<std::string> created;
     XFER_RETURN_IF_ERROR(staging_.ListEntries(&created));

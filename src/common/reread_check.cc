@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "entry_path.h"
-#include "fs_util.h"
 #include "staging_dir.h"
+#include "fs_util.h"
 #include "xxh128_hasher.h"
 
 namespace xfer {
@@ -80,36 +80,39 @@ std::string RereadStats::Describe() const {
          FormatBytes(bytes) + ") in " + seconds_text + " s";
 }
 
-Status RereadCheck(const std::string& staging_dir, const Manifest& manifest,
-                   const CancelToken* cancel, RereadStats* stats) {
-  auto start = std::chrono::steady_clock::now();
-  UniqueFd dir_fd(open(staging_dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-  if (!dir_fd.valid()) return Status::FromErrno(errno, "re-reading " + staging_dir);
-  std::vector<char> buffer(kReadSize);
-  Xxh128Hasher hasher;
-  RereadStats done;
-  for (const ManifestRecord& record : manifest) {
-    const std::string shown = EscapeForMessage(record.path);
-    UniqueFd fd;
-    XFER_RETURN_IF_ERROR(OpenStagedFile(dir_fd.get(), record.path, shown, &fd));
-    hasher.Reset();
-    uint64_t size = 0;
-    XFER_RETURN_IF_ERROR(ReadFromDisk(fd.get(), shown, cancel, &buffer, &hasher, &size));
-    if (size != record.size) {
-      return Status(Code::kCorrupt, "re-reading " + shown + ": " + std::to_string(size) +
-                                        " bytes on disk, " + std::to_string(record.size) +
-                                        " were sent");
-    }
-    if (hasher.Finish() != record.digest) {
-      return Status(Code::kCorrupt,
-                    "re-reading " + shown + ": the content on disk differs from what was sent");
-    }
-    ++done.files;
-    done.bytes += size;
-  }
-  done.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  *stats = done;
+Status RereadCheck::Open(const std::string& staging_dir) {
+  start_ = std::chrono::steady_clock::now();
+  dir_fd_.reset(open(staging_dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!dir_fd_.valid()) return Status::FromErrno(errno, "re-reading " + staging_dir);
+  buffer_.resize(kReadSize);
   return Status::Ok();
+}
+
+Status RereadCheck::Check(const ManifestRecord& record) {
+  const std::string shown = EscapeForMessage(record.path);
+  UniqueFd fd;
+  XFER_RETURN_IF_ERROR(OpenStagedFile(dir_fd_.get(), record.path, shown, &fd));
+  hasher_.Reset();
+  uint64_t size = 0;
+  XFER_RETURN_IF_ERROR(ReadFromDisk(fd.get(), shown, cancel_, &buffer_, &hasher_, &size));
+  if (size != record.size) {
+    return Status(Code::kCorrupt, "re-reading " + shown + ": " + std::to_string(size) +
+                                      " bytes on disk, " + std::to_string(record.size) +
+                                      " were sent");
+  }
+  if (hasher_.Finish() != record.digest) {
+    return Status(Code::kCorrupt,
+                  "re-reading " + shown + ": the content on disk differs from what was sent");
+  }
+  ++done_.files;
+  done_.bytes += size;
+  return Status::Ok();
+}
+
+RereadStats RereadCheck::stats() const {
+  RereadStats stats = done_;
+  stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  return stats;
 }
 
 }  // namespace xfer

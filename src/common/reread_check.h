@@ -1,13 +1,17 @@
 // RereadCheck: the receiver's optional after-write check (xfer-recv --checksum). Once the staged
 // data is synced, every regular file is dropped from the page cache and read back, and its
-// XXH3-128 compared with the manifest's: what the disk returns is then what the sender read,
+// XXH3-128 compared with the sender's manifest record: what the disk returns is then what the sender read,
 // without reading the source a second time.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <string>
+#include <vector>
 
+#include "fs_util.h"
 #include "manifest.h"
+#include "xxh128_hasher.h"
 #include "xfer/cancel.h"
 #include "xfer/status.h"
 
@@ -22,12 +26,32 @@ struct RereadStats {
   std::string Describe() const;
 };
 
-// Reads staging_dir/PATH for every record of the manifest (paths of any length; no symlink is
-// followed on the way) and compares size and digest. Fails with Code::kCorrupt naming the file
-// when they differ, with the read error naming it when it cannot be read, and with
-// Code::kCancelled once cancel (may be null) is set. The pages are clean only after a sync, and
-// only clean pages leave the cache: call it after StagingDir::Sync().
-Status RereadCheck(const std::string& staging_dir, const Manifest& manifest,
-                   const CancelToken* cancel, RereadStats* stats);
+// Re-reads the written files one manifest record at a time, as the sender's MANIFEST is checked
+// (the receiver keeps no paths of its own: received_stream.h).
+class RereadCheck {
+ public:
+  explicit RereadCheck(const CancelToken* cancel) : cancel_(cancel) {}
+
+  // staging_dir: where the files are (StagingDir::anchor()). The pages are clean only after a
+  // sync, and only clean pages leave the cache: open it after StagingDir::Sync().
+  Status Open(const std::string& staging_dir);
+
+  // Reads staging_dir/PATH of the record (paths of any length; no symlink is followed on the
+  // way) and compares size and digest. Fails with Code::kCorrupt naming the file when they
+  // differ, with the read error naming it when it cannot be read, and with Code::kCancelled once
+  // cancel (may be null) is set.
+  Status Check(const ManifestRecord& record);
+
+  // What was re-read since Open.
+  RereadStats stats() const;
+
+ private:
+  const CancelToken* cancel_;
+  UniqueFd dir_fd_;
+  std::vector<char> buffer_;
+  Xxh128Hasher hasher_;
+  RereadStats done_;
+  std::chrono::steady_clock::time_point start_;
+};
 
 }  // namespace xfer

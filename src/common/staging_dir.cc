@@ -491,10 +491,10 @@ Status StagingDir::ListEntries(std::vector<std::string>* names) const {
   return Status::Ok();
 }
 
-Status StagingDir::PruneExcept(const std::unordered_set<std::string>& wanted) {
+Status StagingDir::PruneExcept(const PathDigestSet& wanted) {
   if (path_.empty()) return Status(Code::kInvalidArgument, "no staging directory to prune");
   return PruneTreeAt(fd_.get(), path_, [&wanted](const std::string& rel, const struct stat&) {
-    return wanted.contains(rel) ? Fate::kKeep : Fate::kRemove;
+    return wanted.contains(PathDigest(rel)) ? Fate::kKeep : Fate::kRemove;
   });
 }
 

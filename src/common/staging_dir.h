@@ -15,11 +15,11 @@
 
 #include <cstdint>
 #include <string>
-#include <unordered_set>
 #include <vector>
 
 #include "fs_util.h"
 #include "held_file.h"
+#include "path_digest.h"
 #include "resume_journal.h"
 #include "tree_prune.h"
 #include "xfer/status.h"
@@ -81,8 +81,9 @@ class StagingDir {
   Status Sync() const;
 
   // Removes every entry whose path below the staging directory ("db", "db/sub/file") is not in
-  // wanted: an unwanted directory goes with everything in it, a wanted one is descended into.
-  Status PruneExcept(const std::unordered_set<std::string>& wanted);
+  // wanted (by PathDigest): an unwanted directory goes with everything in it, a wanted one is
+  // descended into.
+  Status PruneExcept(const PathDigestSet& wanted);
 
   // Moves staging/NAME to dest/NAME for each name, then fsyncs dest. With overwrite an existing
   // dest/NAME is swapped out atomically (renameat2 RENAME_EXCHANGE) and then removed; without it
