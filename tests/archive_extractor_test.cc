@@ -16,8 +16,8 @@
 #include "memory_bytes.h"
 #include "pax_stream_builder.h"
 #include "temp_dir.h"
-#include "written_files.h"
 #include "tmpfs_mount.h"
+#include "written_files.h"
 
 namespace xfer {
 namespace {

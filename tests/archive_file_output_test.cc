@@ -21,11 +21,11 @@
 #include "memory_bytes.h"
 #include "pax_stream_builder.h"
 #include "temp_dir.h"
-#include "written_files.h"
 #include "tmpfs_mount.h"
 #include "tree_builder.h"
 #include "tree_compare.h"
 #include "tree_prune.h"
+#include "written_files.h"
 
 namespace xfer {
 namespace {

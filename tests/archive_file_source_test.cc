@@ -25,10 +25,10 @@
 #include "child_process.h"
 #include "memory_bytes.h"
 #include "temp_dir.h"
-#include "written_files.h"
 #include "text_match.h"
 #include "tree_builder.h"
 #include "tree_compare.h"
+#include "written_files.h"
 #include "xxh128_hasher.h"
 
 namespace xfer {

@@ -16,9 +16,9 @@
 #include "archive_source.h"
 #include "memory_bytes.h"
 #include "temp_dir.h"
-#include "written_files.h"
 #include "tree_builder.h"
 #include "tree_compare.h"
+#include "written_files.h"
 
 namespace xfer {
 namespace {

@@ -23,9 +23,9 @@
 #include "archive_source_walk.h"
 #include "memory_bytes.h"
 #include "temp_dir.h"
-#include "written_files.h"
 #include "tree_builder.h"
 #include "tree_compare.h"
+#include "written_files.h"
 #include "xxh128_hasher.h"
 
 namespace xfer {

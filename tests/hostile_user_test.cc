@@ -8,7 +8,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-
 #include <string>
 #include <vector>
 
@@ -32,7 +31,8 @@ bool IsRealDirectory(const std::string& path) {
 // or the staging directory itself (when it may rename entries of DIR) with a symlink to victim,
 // and says "swapped" on stdout each time, until killed.
 std::string AttackScript(const std::string& dest, const std::string& victim) {
-  return "cd '" + dest + "' || exit 1\n"
+  return "cd '" + dest +
+         "' || exit 1\n"
          "while :; do\n"
          "  for s in .xfer-staging-*; do\n"
          "    case \"$s\" in *.journal|*.moved*) continue;; esac\n"
@@ -40,10 +40,14 @@ std::string AttackScript(const std::string& dest, const std::string& victim) {
          "    if [ -w \"$s\" ]; then\n"
          "      if [ ! -L \"$s/top\" ]; then\n"
          "        [ -e \"$s/top\" ] && mv \"$s/top\" \"$s/old.$$.$(date +%N)\" 2>/dev/null\n"
-         "        ln -s '" + victim + "' \"$s/top\" 2>/dev/null && echo swapped\n"
+         "        ln -s '" +
+         victim +
+         "' \"$s/top\" 2>/dev/null && echo swapped\n"
          "      fi\n"
          "    elif mv \"$s\" \"$s.moved\" 2>/dev/null; then\n"
-         "      ln -s '" + victim + "' \"$s\" && echo swapped\n"
+         "      ln -s '" +
+         victim +
+         "' \"$s\" && echo swapped\n"
          "    fi\n"
          "  done\n"
          "done\n";

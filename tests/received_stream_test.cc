@@ -89,7 +89,8 @@ TEST(ReceivedStream, NamesTheFirstRecordThatDiffersFromTheFilesWritten) {
   end.Trailer(3);
   Status status = end.Verify({Record("top/a", 1), Record("top/b", 2), Record("top/c", 3)});
   EXPECT_EQ(status.code(), Code::kCorrupt);
-  EXPECT_NE(status.message().find("file 1 written has another path than the sender listed, top/x"), std::string::npos)
+  EXPECT_NE(status.message().find("file 1 written has another path than the sender listed, top/x"),
+            std::string::npos)
       << status.message();
 }
 

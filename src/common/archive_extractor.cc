@@ -74,6 +74,10 @@ struct SourceReader {
   }
 };
 
+// At most this much of directory entries' names is kept until the end of a stream: room for
+// 500,000 directories of 128-character paths.
+constexpr uint64_t kMaxDirectoryNameBytes = uint64_t{64} << 20;
+
 bool IsSupportedType(mode_t type) {
   return type == AE_IFREG || type == AE_IFDIR || type == AE_IFLNK || type == AE_IFIFO ||
          type == AE_IFCHR || type == AE_IFBLK;
@@ -180,6 +184,7 @@ class Extractor {
     if (keep_whole) return KeepHeld(*resumed, disk_path, shown);
     UniqueFd held_part;
     if (resumed) XFER_RETURN_IF_ERROR(DetachHeld(*resumed, disk_path, shown, &held_part));
+    XFER_RETURN_IF_ERROR(CountDirectoryName(entry, disk_path, shown));
     std::string old_dir;
     if (options_.prune_adopted && archive_entry_filetype(entry) == AE_IFDIR) {
       XFER_RETURN_IF_ERROR(SetAsideExistingDir(disk_path, shown, &old_dir));
@@ -226,6 +231,22 @@ class Extractor {
     symlinks_.Written(rel, archive_entry_filetype(entry) == AE_IFLNK, target);
     CountEntry();
     return Status::Ok();
+  }
+
+  // libarchive keeps the name of every directory entry until the end, to set its times and mode
+  // last: their total is the one thing a receiver keeps that grows with the bytes of the paths a
+  // sender chose, so it is capped.
+  Status CountDirectoryName(struct archive_entry* entry, const std::string& disk_path,
+                            const std::string& shown) {
+    if (archive_entry_filetype(entry) != AE_IFDIR || archive_entry_hardlink(entry) != nullptr) {
+      return Status::Ok();
+    }
+    directory_name_bytes_ += disk_path.size();
+    if (directory_name_bytes_ <= kMaxDirectoryNameBytes) return Status::Ok();
+    return Status(Code::kProtocol, "refusing entry '" + shown +
+                                       "': the stream's directory names exceed " +
+                                       std::to_string(kMaxDirectoryNameBytes >> 20) +
+                                       " MiB, more than a receiver keeps in memory");
   }
 
   void AddWithParents(const std::string& rel) {
@@ -484,9 +505,10 @@ class Extractor {
   std::string last_entry_;
   SymlinkGuard symlinks_;
   Xxh128Hasher hasher_;
-  std::unordered_set<std::string> resumed_;      // paths a resumed entry claimed
-  PathDigestSet entry_paths_;  // with prune_adopted
+  std::unordered_set<std::string> resumed_;  // paths a resumed entry claimed
+  PathDigestSet entry_paths_;                // with prune_adopted
   uint64_t aside_count_ = 0;
+  uint64_t directory_name_bytes_ = 0;  // what libarchive keeps of directory entries
   std::vector<char> replay_buffer_;
   // Declared before the disk writer so that they outlive it: archive_write_free() may still use
   // the /proc names handed out (see archive_disk_path.h).

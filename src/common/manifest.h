@@ -16,7 +16,7 @@ struct Digest128 {
 };
 
 struct ManifestRecord {
-  std::string path;  // the entry's path in the stream, e.g. "datadir/ibdata1"
+  std::string path;   // the entry's path in the stream, e.g. "datadir/ibdata1"
   uint64_t size = 0;  // logical size (holes count as zeros)
   Digest128 digest;   // XXH3-128 of the logical content
   bool operator==(const ManifestRecord&) const = default;

@@ -158,7 +158,8 @@ Status ReceivedStream::VerifyEnd(const WrittenFiles* written, const MatchedFn& m
           const WrittenFile& file = (*written)[listed];
           mismatch = CompareRecord(listed, record, file);
           // Of a file whose content differs (not its path): the path, which we never kept.
-          if (!mismatch.ok() && PathDigest(record.path) == file.path) mismatched_path_ = record.path;
+          if (!mismatch.ok() && PathDigest(record.path) == file.path)
+            mismatched_path_ = record.path;
           if (mismatch.ok() && matched) mismatch = matched(record);
         }
         ++listed;

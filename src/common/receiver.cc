@@ -388,7 +388,8 @@ class ReceiveSession {
     std::optional<RereadCheck> reread;
     if (status.ok() && options_.reread_check) status = StartReread(&reread);
     ReceivedStream::MatchedFn reread_each;
-    if (reread) reread_each = [&reread](const ManifestRecord& record) { return reread->Check(record); };
+    if (reread)
+      reread_each = [&reread](const ManifestRecord& record) { return reread->Check(record); };
     if (status.ok()) status = stream->VerifyEnd(written, reread_each);
     if (status.ok() && reread) Log(LogLevel::kInfo, reread->stats().Describe());
     if (!stream->mismatched_path().empty()) {

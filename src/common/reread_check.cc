@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "entry_path.h"
-#include "staging_dir.h"
 #include "fs_util.h"
+#include "staging_dir.h"
 #include "xxh128_hasher.h"
 
 namespace xfer {

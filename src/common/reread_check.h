@@ -1,7 +1,7 @@
 // RereadCheck: the receiver's optional after-write check (xfer-recv --checksum). Once the staged
 // data is synced, every regular file is dropped from the page cache and read back, and its
-// XXH3-128 compared with the sender's manifest record: what the disk returns is then what the sender read,
-// without reading the source a second time.
+// XXH3-128 compared with the sender's manifest record: what the disk returns is then what the
+// sender read, without reading the source a second time.
 #pragma once
 
 #include <chrono>
@@ -11,9 +11,9 @@
 
 #include "fs_util.h"
 #include "manifest.h"
-#include "xxh128_hasher.h"
 #include "xfer/cancel.h"
 #include "xfer/status.h"
+#include "xxh128_hasher.h"
 
 namespace xfer {
 

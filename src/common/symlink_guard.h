@@ -34,12 +34,14 @@ class SymlinkGuard {
   // A new entry at rel replaces whatever is there. True when that is a symlink we made: the
   // caller removes the link itself first, so that libarchive cannot apply a directory's
   // metadata through it.
-  bool Replaced(const std::string& rel) { return !links_.empty() && links_.erase(PathDigest(rel)) > 0; }
+  bool Replaced(const std::string& rel) {
+    return !links_.empty() && links_.erase(PathDigest(rel)) > 0;
+  }
 
   // After an entry was written: a symlink entry, or a hardlink to one of ours, made a symlink.
   void Written(const std::string& rel, bool is_symlink, const std::string& hardlink_target) {
-    if (is_symlink ||
-        (!hardlink_target.empty() && !links_.empty() && links_.contains(PathDigest(hardlink_target)))) {
+    if (is_symlink || (!hardlink_target.empty() && !links_.empty() &&
+                       links_.contains(PathDigest(hardlink_target)))) {
       links_.insert(PathDigest(rel));
     }
   }
