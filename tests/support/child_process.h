@@ -27,6 +27,9 @@ class ChildProcess {
   // Waits for exit (collecting the rest of stdout and stderr); -1 on timeout, 128+N for signal N.
   int Wait(std::chrono::milliseconds timeout = std::chrono::seconds(120));
   void Kill(int signal);
+  // The child's peak resident memory over its whole life (getrusage's ru_maxrss), once Wait()
+  // reaped it; -1 before.
+  long peak_rss_kib() const { return peak_rss_kib_; }
 
   const std::string& stdout_text() const { return out_; }
   const std::string& stderr_text() const { return err_; }
@@ -44,6 +47,7 @@ class ChildProcess {
   std::string err_;
   size_t out_read_ = 0;             // bytes of out_ already handed out by ReadStdoutLine
   std::atomic<int> exit_code_{-1};  // Kill() may run on another thread than Wait()
+  long peak_rss_kib_ = -1;
 };
 
 }  // namespace xfer::testing
