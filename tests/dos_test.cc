@@ -234,8 +234,8 @@ TEST_F(DosTest, SenderGetsInPastACrowdThatSpeaksAndStallsFromSeveralAddresses) {
   auto sender = StartSender(ticket, {src_ + "/data"});
   int sender_exit = sender->Wait();
   auto sender_ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
-  ASSERT_EQ(receiver->Wait(), 0) << receiver->stderr_text();
   ASSERT_EQ(sender_exit, 0) << sender->stderr_text();
+  ASSERT_EQ(receiver->Wait(), 0) << receiver->stderr_text();
   ExpectCopied(dst);
   ExpectNoSecret(receiver->stderr_text(), ticket);
   ExpectNoSecret(sender->stderr_text(), ticket);

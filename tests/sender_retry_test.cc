@@ -55,9 +55,8 @@ TEST_F(SenderRetryTest, ConnectsAgainAfterConnectionsClosedBeforeAuthentication)
     return offset > 0 || connections.fetch_add(1) >= 2;
   });
   auto sender = StartSender(TicketWithPort(ticket, turnstile.port()), {src_ + "/data"});
-  int sender_exit = sender->Wait();
+  ASSERT_EQ(sender->Wait(), 0) << sender->stderr_text();
   ASSERT_EQ(receiver->Wait(), 0) << receiver->stderr_text();
-  ASSERT_EQ(sender_exit, 0) << sender->stderr_text();
   EXPECT_TRUE(CompareTrees(src_ + "/data", dst_ + "/data").empty());
   EXPECT_EQ(connections.load(), 3);
   const std::string& err = sender->stderr_text();
