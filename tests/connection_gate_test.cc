@@ -87,6 +87,26 @@ class ConnectionGateTest : public ::testing::Test {
     EXPECT_TRUE(ConnectTcp("127.0.0.1", port_, Soon(), nullptr, &socket).ok());
     return socket;
   }
+  // A connection from another loopback address (127.0.0.0/8 is all ours): another source.
+  Socket ConnectFrom(const char* source) {
+    Socket socket(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    sockaddr_in local{};
+    local.sin_family = AF_INET;
+    inet_pton(AF_INET, source, &local.sin_addr);
+    sockaddr_in gate{};
+    gate.sin_family = AF_INET;
+    gate.sin_port = htons(port_);
+    inet_pton(AF_INET, "127.0.0.1", &gate.sin_addr);
+    EXPECT_EQ(bind(socket.fd(), reinterpret_cast<sockaddr*>(&local), sizeof local), 0) << source;
+    EXPECT_EQ(connect(socket.fd(), reinterpret_cast<sockaddr*>(&gate), sizeof gate), 0) << source;
+    return socket;
+  }
+  // A connection that sends the first byte of a TLS record and stalls.
+  Socket SpeakAndStall(const char* source = "127.0.0.1") {
+    Socket socket = ConnectFrom(source);
+    EXPECT_EQ(send(socket.fd(), "\x16", 1, MSG_NOSIGNAL), 1);
+    return socket;
+  }
   // A client with the ticket's secret, or another one; its local "127.0.0.1:PORT" in *name.
   Status ConnectClient(bool right_secret, std::string* name = nullptr) {
     Socket socket = ConnectRaw();
@@ -166,7 +186,7 @@ TEST_F(ConnectionGateTest, SilentConnectionIsRejectedAtItsDeadline) {
   EXPECT_EQ(log_.Count(": sent nothing within 200 ms"), 1u);
 }
 
-TEST_F(ConnectionGateTest, DropsTheOldestSilentConnectionWhenTheWaitingRoomIsFull) {
+TEST_F(ConnectionGateTest, DropsTheOldestConnectionWhenTheWaitingRoomIsFull) {
   options_.max_waiting = 4;
   StartGate();
   std::vector<Socket> silent;
@@ -179,6 +199,55 @@ TEST_F(ConnectionGateTest, DropsTheOldestSilentConnectionWhenTheWaitingRoomIsFul
   ASSERT_TRUE(client.ok()) << client.message();
   ASSERT_TRUE(gate_status_.ok()) << gate_status_.message();
   EXPECT_EQ(log_.Count("dropped connection from 127.0.0.1:"), 2u);
+}
+
+TEST_F(ConnectionGateTest, CapsTheConnectionsWaitingFromOneAddress) {
+  options_.max_per_source = 3;
+  StartGate();
+  std::vector<Socket> crowd;
+  for (int i = 0; i < 4; ++i) crowd.push_back(ConnectFrom("127.0.0.2"));
+  Socket elsewhere = ConnectFrom("127.0.0.3");
+  EXPECT_TRUE(ClosedByPeer(crowd[0], Soon())) << "the address's oldest should make room";
+  for (int i = 1; i < 4; ++i) EXPECT_TRUE(StillOpen(crowd[i])) << i;
+  EXPECT_TRUE(StillOpen(elsewhere)) << "another address pays for nobody";
+  Status client = ConnectClient(true);
+  JoinGate();
+  ASSERT_TRUE(client.ok()) << client.message();
+  ASSERT_TRUE(gate_status_.ok()) << gate_status_.message();
+  EXPECT_EQ(log_.Count("dropped connection from 127.0.0.2:"), 1u);
+  EXPECT_EQ(log_.Count("the oldest of those waiting from 127.0.0.2 to authenticate"), 1u);
+}
+
+TEST_F(ConnectionGateTest, DropsTheOldestConnectionWhenFullEvenIfItSpoke) {
+  options_.max_handshakes = 0;  // nothing leaves the room for a handshake
+  options_.max_waiting = 4;
+  CancelToken cancel;
+  options_.cancel = &cancel;
+  StartGate();
+  std::vector<Socket> spoken;
+  for (int i = 0; i < 4; ++i) spoken.push_back(SpeakAndStall());
+  Socket newest = ConnectRaw();
+  EXPECT_TRUE(ClosedByPeer(spoken[0], Soon())) << "the oldest should make room";
+  for (int i = 1; i < 4; ++i) EXPECT_TRUE(StillOpen(spoken[i])) << i;
+  EXPECT_TRUE(StillOpen(newest)) << "the newest connection must get in: it may be the sender";
+  cancel.Cancel();
+  JoinGate();
+  EXPECT_EQ(gate_status_.code(), Code::kCancelled) << gate_status_.message();
+}
+
+TEST_F(ConnectionGateTest, StalledHandshakeGivesWayToAWaitingSenderAfterTheGrace) {
+  options_.max_handshakes = 1;
+  options_.handshake_grace = milliseconds(200);
+  StartGate();
+  Socket stalled = SpeakAndStall("127.0.0.2");
+  // Without the grace, the sender would wait for the stalled handshake's 120 s deadline.
+  Status client = ConnectClient(true);
+  JoinGate();
+  ASSERT_TRUE(client.ok()) << client.message();
+  ASSERT_TRUE(gate_status_.ok()) << gate_status_.message();
+  EXPECT_TRUE(ClosedByPeer(stalled, Soon()));
+  EXPECT_EQ(log_.Count("dropped connection from 127.0.0.2:"), 1u);
+  EXPECT_EQ(log_.Count(": still authenticating after 200 ms while others waited"), 1u);
 }
 
 TEST_F(ConnectionGateTest, TimesOutWhenNobodyAuthenticates) {

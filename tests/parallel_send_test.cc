@@ -307,6 +307,8 @@ TEST_F(ParallelSendLibraryTest, UnreachableDestinationFailsAloneAndIsNamed) {
   SendOptions options;
   options.destinations = {destinations_[0], unreachable};
   options.paths = {src_ + "/data"};
+  // A refused connection is tried again until the timeout: a short one ends the retries soon.
+  options.timeout = std::chrono::seconds(5);
   Report report;
   Status status = Send(options, &report);
   JoinReceivers();

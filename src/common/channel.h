@@ -70,6 +70,11 @@ Status OpenServerChannel(Socket socket, const ChannelParams& params, Deadline de
 // params.encrypt): TLS 1.3 on an external PSK (tls_channel.cc), and HMAC challenge-response
 // followed by clear bytes (plain_channel.cc).
 enum class ChannelRole { kClient, kServer };
+
+// How either server turns away a client of the other mode, so that the client hears a definite
+// no (and a sender does not try again) rather than a hang-up: a fatal TLS protocol_version alert
+// record (RFC 8446 6.2 and B.2: level 2, description 70).
+inline constexpr uint8_t kTlsProtocolVersionAlert[] = {0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x46};
 Status OpenTlsChannel(Socket socket, const Secret& secret, ChannelRole role, Deadline deadline,
                       const CancelToken* cancel, std::unique_ptr<Channel>* out);
 Status OpenPlainChannel(Socket socket, const Secret& secret, ChannelRole role, Deadline deadline,

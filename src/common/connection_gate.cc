@@ -3,34 +3,18 @@
 #include <poll.h>
 
 #include <cerrno>
-#include <deque>
+#include <optional>
 #include <vector>
+
+#include "waiting_room.h"
 
 namespace xfer {
 
 namespace {
 
-// A connection accepted and not yet handed to the HandshakePool.
-struct Waiting {
-  Socket socket;
-  std::string peer;
-  Deadline deadline;   // to send its first bytes
-  bool spoke = false;  // bytes (or its end) arrived: ready for a handshake slot
-};
-
 std::string Duration(std::chrono::milliseconds d) {
   if (d.count() % 1000 == 0) return std::to_string(d.count() / 1000) + " s";
   return std::to_string(d.count()) + " ms";
-}
-
-// The connection to drop when max_waiting are held: the oldest silent one (it has had the most
-// time to speak, and a real sender speaks within a round trip of connecting), or none when every
-// waiting connection has spoken and only waits for a handshake slot.
-std::deque<Waiting>::iterator OldestSilent(std::deque<Waiting>* waiting) {
-  for (auto it = waiting->begin(); it != waiting->end(); ++it) {
-    if (!it->spoke) return it;
-  }
-  return waiting->end();
 }
 
 }  // namespace
@@ -60,13 +44,14 @@ Status AcceptAuthenticated(const Socket& listener, const GateOptions& options,
                            std::string* peer) {
   LogThrottle throttle(options.log);
   HandshakePool pool(options.max_handshakes, handshake);
-  std::deque<Waiting> waiting;  // in accept order
+  WaitingRoom room(options.max_waiting, options.max_per_source);
   std::vector<pollfd> fds;
-  std::vector<Waiting*> polled;  // polled[i] is behind fds[kFixed + i]
+  std::vector<WaitingRoom::Entry*> polled;  // polled[i] is behind fds[kFixed + i]
   std::unique_ptr<Channel> winner;
   constexpr size_t kFixed = 3;  // listener, pool, cancel
   while (true) {
     for (HandshakePool::Outcome& outcome : pool.TakeFinished()) {
+      room.HandshakeEnded(outcome.peer);
       if (outcome.status.ok() && winner == nullptr) {
         pool.CancelAll();  // the others, if any, end now instead of at their deadlines
         winner = std::move(outcome.channel);
@@ -74,6 +59,9 @@ Status AcceptAuthenticated(const Socket& listener, const GateOptions& options,
       } else if (outcome.status.ok()) {
         throttle.Warn("rejected connection from " + outcome.peer +
                       ": another sender authenticated first");
+      } else if (outcome.preempted) {
+        throttle.Warn("dropped connection from " + outcome.peer + ": still authenticating after " +
+                      Duration(options.handshake_grace) + " while others waited");
       } else if (outcome.status.code() != Code::kCancelled) {
         throttle.Warn("rejected connection from " + outcome.peer + ": " + outcome.status.message());
       }
@@ -94,39 +82,32 @@ Status AcceptAuthenticated(const Socket& listener, const GateOptions& options,
       return Status(Code::kTimeout, "waiting for a connection: timed out");
     }
 
-    // Oldest first, those that spoke take the free handshake slots; silent ones past their
-    // deadline go.
-    Deadline wake = options.deadline;
-    for (auto it = waiting.begin(); it != waiting.end();) {
-      if (it->spoke && !pool.Full()) {
-        pool.TryStart(&it->socket, std::move(it->peer),
-                      Deadline::After(options.handshake_timeout).Earlier(options.deadline));
-        it = waiting.erase(it);
-      } else if (!it->spoke && it->deadline.Expired()) {
-        throttle.Warn("rejected connection from " + it->peer + ": sent nothing within " +
-                      Duration(options.handshake_timeout));
-        it = waiting.erase(it);
-      } else {
-        if (!it->spoke) wake = wake.Earlier(it->deadline);
-        ++it;
-      }
+    for (const WaitingRoom::Entry& late : room.TakeExpired()) {
+      throttle.Warn("rejected connection from " + late.peer +
+                    (late.spoke ? ": did not authenticate within " : ": sent nothing within ") +
+                    Duration(options.handshake_timeout));
+    }
+    while (!pool.Full()) {
+      std::optional<WaitingRoom::Entry> next = room.TakeNextSpoken();
+      if (!next) break;
+      pool.TryStart(&next->socket, std::move(next->peer), next->deadline);
+    }
+    Deadline wake = options.deadline.Earlier(room.NextDeadline());
+    if (room.spoken() > 0) {
+      wake = wake.Earlier(pool.MakeRoom(room.spoken(), options.handshake_grace));
     }
 
     fds.assign({{listener.fd(), POLLIN, 0},
                 {pool.ready_fd(), POLLIN, 0},
                 {options.cancel != nullptr ? options.cancel->fd() : -1, POLLIN, 0}});
     polled.clear();
-    for (Waiting& w : waiting) {
-      if (w.spoke) continue;  // its bytes wait for a slot; polling it again would spin
-      fds.push_back({w.socket.fd(), POLLIN, 0});
-      polled.push_back(&w);
-    }
+    room.AppendSilent(&fds, &polled);
     if (poll(fds.data(), fds.size(), wake.PollTimeoutMs()) < 0) {
       if (errno == EINTR) continue;
       return Status::FromErrno(errno, "waiting for a connection: poll");
     }
     for (size_t i = 0; i < polled.size(); ++i) {
-      if (fds[kFixed + i].revents != 0) polled[i]->spoke = true;
+      if (fds[kFixed + i].revents != 0) room.MarkSpoke(polled[i]);
     }
     if (fds[0].revents == 0) continue;
 
@@ -138,20 +119,19 @@ Status AcceptAuthenticated(const Socket& listener, const GateOptions& options,
         AcceptTcp(listener, Deadline::After(std::chrono::milliseconds(0)), nullptr, &socket, &from);
     if (status.code() == Code::kTimeout) continue;  // it went away before we took it
     XFER_RETURN_IF_ERROR(status);
-    if (waiting.size() >= options.max_waiting) {
-      auto victim = OldestSilent(&waiting);
-      if (victim == waiting.end()) {
-        throttle.Warn("refused connection from " + from + ": " + std::to_string(waiting.size()) +
-                      " connections already wait to authenticate");
-        continue;  // closes socket
-      }
-      throttle.Warn("dropped connection from " + victim->peer + ": silent while " +
-                    std::to_string(waiting.size()) + " connections wait");
-      waiting.erase(victim);
+    std::string source = SourceOf(from);
+    size_t waiting = room.size();
+    std::optional<WaitingRoom::Entry> pushed_out = room.Admit(
+        WaitingRoom::Entry{std::move(socket), std::move(from),
+                           Deadline::After(options.handshake_timeout).Earlier(options.deadline)});
+    if (pushed_out) {
+      // Also true when the room was full and its oldest came from this address too.
+      std::string which = SourceOf(pushed_out->peer) == source
+                              ? "those waiting from " + source
+                              : std::to_string(waiting) + " connections waiting";
+      throttle.Warn("dropped connection from " + pushed_out->peer + ": the oldest of " + which +
+                    " to authenticate");
     }
-    waiting.push_back(
-        Waiting{std::move(socket), std::move(from),
-                Deadline::After(options.handshake_timeout).Earlier(options.deadline)});
   }
 }
 

@@ -1,13 +1,21 @@
 // What the receiver's listener lets through: the first connection that authenticates, and
-// nothing else. A flood of silent, garbage or wrong-secret connections must neither keep the
-// real sender out nor grow the receiver's memory with the number of connections.
+// nothing else. A flood of silent, stalling, garbage or wrong-secret connections must neither
+// keep the real sender out for long nor grow the receiver's memory with the number of
+// connections.
 //
 // Before the sender is in (AcceptAuthenticated):
-//   accepted connections wait, without a thread, until they send their first bytes; at most
-//   max_waiting of them (the oldest is dropped to admit a new one, so a flood cannot keep out a
-//   sender that connects after it), each for at most handshake_timeout;
-//   those that spoke are authenticated by a HandshakePool, max_handshakes at once, each with its
-//   own handshake_timeout; the first to authenticate wins and every other one is closed.
+//   every accepted connection has handshake_timeout from accept to authenticate, whether it
+//   speaks or not; until it is handed to the handshakes it waits in a WaitingRoom, without a
+//   thread: at most max_waiting connections, at most max_per_source from one address (the
+//   oldest, of the room or of that address, goes to admit a new one, so a crowd that connected
+//   before the sender does not keep it out);
+//   those that spoke are authenticated by a HandshakePool, max_handshakes at once, the address
+//   with the fewest handshakes running first; while spoken connections wait for a slot, a
+//   handshake still running after handshake_grace is cancelled to make room (an honest one takes
+//   a round trip), so stalled handshakes hold the pool for about handshake_grace, not
+//   handshake_timeout. The first to authenticate wins and every other one is closed.
+// A sender that was pushed out sees its connection closed or reset before authentication and
+// connects again (ReceiverLink::Connect).
 // While the transfer runs (ConnectionRefuser): every new connection is accepted and closed at
 // once on a thread of its own, which never touches the transfer.
 // Refusals are logged at most kLogBurst lines per kLogWindow, then counted.
@@ -53,8 +61,12 @@ class LogThrottle {
 
 struct GateOptions {
   size_t max_handshakes = 16;  // authenticated at once, each on a thread
-  size_t max_waiting = 256;    // accepted, silent so far: one descriptor each, no thread
+  size_t max_waiting = 256;    // accepted, not yet authenticating: one descriptor each, no thread
+  size_t max_per_source = 32;  // of max_waiting, from one source address
+  // From accept to authenticated, whatever the connection does meanwhile.
   std::chrono::milliseconds handshake_timeout{std::chrono::seconds(10)};
+  // How long a handshake runs before it may be cancelled for a connection waiting for its slot.
+  std::chrono::milliseconds handshake_grace{std::chrono::seconds(1)};
   Deadline deadline = Deadline::Never();  // for the whole wait: then Code::kTimeout
   const CancelToken* cancel = nullptr;
   LogCallback log;

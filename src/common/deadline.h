@@ -12,6 +12,7 @@ class Deadline {
  public:
   static Deadline After(std::chrono::milliseconds d) { return Deadline(Clock::now() + d); }
   static Deadline Never() { return Deadline(Clock::time_point::max()); }
+  static Deadline At(Clock::time_point at) { return Deadline(at); }
 
   bool Expired() const { return Clock::now() >= at_; }
   Clock::time_point at() const { return at_; }

@@ -2,7 +2,6 @@
 
 #include <cstring>
 
-
 namespace xfer {
 
 namespace {
@@ -29,11 +28,10 @@ Status Forwarder::Handshake(std::string_view hello_payload, const Hello& hello) 
   // The idle timeout, not the overall one the sender waits for our ACCEPT: a downstream that
   // hangs must be given up on before the sender gives up on this receiver.
   Deadline deadline = Deadline::After(options_.idle_timeout);
-  Status status = link_.Connect(deadline);
+  Status status = link_.Connect(deadline, options_.log);
   if (!status.ok()) return status.WithContext("connecting to " + link_.Where());
   if (options_.log) {
-    options_.log(LogLevel::kInfo,
-                 "forwarding to " + link_.Where() + " (" + link_.Describe() + ")");
+    options_.log(LogLevel::kInfo, "forwarding to " + link_.Where() + " (" + link_.Describe() + ")");
   }
   XFER_RETURN_IF_ERROR(link_.SendHello(hello_payload, deadline));
   if (hello.resume) return link_.AwaitAccept(deadline, hello.files, &offers_);
@@ -85,7 +83,7 @@ PeerOutcome Forwarder::Abort(const Status& why) {
     // hear why rather than wait out its timeout.
     opened_ = true;
     ReceiverLink notice(*options_.forward, "receiver", nullptr);
-    if (notice.Connect(Deadline::After(kNoticeTimeout)).ok()) notice.Fail(upstream_failed);
+    if (notice.ConnectOnce(Deadline::After(kNoticeTimeout)).ok()) notice.Fail(upstream_failed);
   }
   if (outcome_.error.empty()) {
     outcome_.error = "not completed: this receiver failed: " + why.message();
@@ -118,8 +116,7 @@ Status Forwarder::Send(const QueuedFrame& frame) {
   Deadline deadline = Deadline::After(options_.idle_timeout);
   if (frame.header.type == FrameType::kTrailer) {
     return link_.SendTrailer(
-        std::string_view(reinterpret_cast<const char*>(frame.payload.data()),
-                         frame.payload.size()),
+        std::string_view(reinterpret_cast<const char*>(frame.payload.data()), frame.payload.size()),
         deadline);
   }
   return link_.SendFrame(frame.header, frame.payload.data(), deadline);
@@ -131,9 +128,8 @@ void Forwarder::Fail(const Status& status) {
   // Wakes a Forward() waiting for room; from now on it recycles the payload itself.
   queue_.Abort();
   if (options_.log) {
-    options_.log(LogLevel::kWarning,
-                 "forwarding to " + link_.Where() + " stopped, this copy goes on: " +
-                     status.message());
+    options_.log(LogLevel::kWarning, "forwarding to " + link_.Where() +
+                                         " stopped, this copy goes on: " + status.message());
   }
 }
 

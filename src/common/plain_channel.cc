@@ -19,7 +19,9 @@
 //
 // The client speaks first so that a mode mismatch fails at once instead of both ends waiting for
 // the other until the deadline: a TLS server reads "XFERAUTH" as a bad record header and aborts,
-// and a plain server sees a TLS ClientHello (first byte 0x16) where the magic should be.
+// and a plain server sees a TLS ClientHello (first byte 0x16) where the magic should be and
+// answers with a TLS protocol_version alert. Either way the client hears a definite no, unlike a
+// plain hang-up before authentication, which the sender takes for a busy receiver and retries.
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -129,9 +131,12 @@ class PlainChannel : public Channel {
     if (got > 0 && (hello[0] == kTlsAlertRecord || hello[0] == kTlsHandshakeRecord)) {
       return Status(Code::kProtocol, where + ": peer answered in TLS (does it expect encryption?)");
     }
+    // A receiver busy with another sender or a flood hangs up like this: kNetwork, which the
+    // sender tries again. A TLS receiver answers with an alert instead (above).
     if (!status.ok() || got < sizeof hello) {
-      return Status(Code::kProtocol,
-                    where + ": peer closed the connection (does it expect encryption?)");
+      return Status(Code::kNetwork, where +
+                                        ": peer closed the connection before authenticating "
+                                        "(does it expect encryption?)");
     }
     if (std::memcmp(hello, kMagic, sizeof kMagic) != 0) {
       return Status(Code::kProtocol, where + ": peer is not an xfer endpoint");
@@ -164,6 +169,9 @@ class PlainChannel : public Channel {
     Status status = Receive(hello, sizeof hello, deadline, cancel, true, &got);
     if (!status.ok() && status.code() != Code::kNetwork) return status.WithContext(where);
     if (got > 0 && hello[0] == kTlsHandshakeRecord) {
+      // Said in TLS, so that the client knows this is a definite no and does not try again.
+      (void)send(socket_.fd(), kTlsProtocolVersionAlert, sizeof kTlsProtocolVersionAlert,
+                 MSG_NOSIGNAL);
       return Status(Code::kProtocol,
                     where + ": peer started a TLS handshake, but this end runs without encryption");
     }

@@ -1,5 +1,8 @@
 #include "receiver_link.h"
 
+#include <poll.h>
+
+#include <algorithm>
 #include <chrono>
 
 #include "frame_io.h"
@@ -12,7 +15,44 @@ std::string ReceiverLink::Where() const {
   return JoinHostPort(destination_.host, destination_.ticket.port);
 }
 
-Status ReceiverLink::Connect(Deadline deadline) {
+namespace {
+
+constexpr std::chrono::milliseconds kFirstRetryDelay{100};
+constexpr std::chrono::milliseconds kMaxRetryDelay{2000};
+
+// Waits until `until`, or until cancel fires.
+void Pause(Deadline until, const CancelToken* cancel) {
+  pollfd cancelled{cancel != nullptr ? cancel->fd() : -1, POLLIN, 0};  // -1: poll ignores it
+  while (!until.Expired() && (cancel == nullptr || !cancel->IsCancelled())) {
+    (void)poll(&cancelled, 1, until.PollTimeoutMs());
+  }
+}
+
+}  // namespace
+
+Status ReceiverLink::Connect(Deadline deadline, const LogCallback& log) {
+  std::chrono::milliseconds delay = kFirstRetryDelay;
+  for (int attempt = 1;; ++attempt) {
+    Status status = ConnectOnce(deadline);
+    if (status.code() != Code::kNetwork || deadline.Expired()) {
+      if (attempt == 1 || status.ok()) return status;
+      return Status(status.code(),
+                    status.message() + " (after " + std::to_string(attempt) + " attempts)");
+    }
+    if (attempt == 1 && log) {
+      auto left = std::chrono::ceil<std::chrono::seconds>(deadline.at() - Clock::now());
+      log(LogLevel::kWarning, "retrying connection to " + Where() + " for up to " +
+                                  std::to_string(left.count()) + " s: " + status.message());
+    }
+    Pause(Deadline::After(delay).Earlier(deadline), cancel_);
+    if (cancel_ != nullptr && cancel_->IsCancelled()) {
+      return Status(Code::kCancelled, "connecting to " + Where() + ": cancelled");
+    }
+    delay = std::min(delay * 2, kMaxRetryDelay);
+  }
+}
+
+Status ReceiverLink::ConnectOnce(Deadline deadline) {
   Socket socket;
   XFER_RETURN_IF_ERROR(
       ConnectTcp(destination_.host, destination_.ticket.port, deadline, cancel_, &socket));

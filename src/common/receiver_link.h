@@ -15,6 +15,7 @@
 #include "wire_format.h"
 #include "xfer/cancel.h"
 #include "xfer/destination.h"
+#include "xfer/report.h"
 #include "xfer/status.h"
 
 namespace xfer {
@@ -26,8 +27,14 @@ class ReceiverLink {
   ReceiverLink(Destination destination, std::string role, const CancelToken* cancel)
       : destination_(std::move(destination)), role_(std::move(role)), cancel_(cancel) {}
 
-  // Connects and authenticates with the destination's ticket.
-  Status Connect(Deadline deadline);
+  // Connects and authenticates with the destination's ticket. A connection refused, reset or
+  // closed before authentication (Code::kNetwork: a receiver not listening yet, or one that
+  // pushed us out of a flood) is tried again, 100 ms later, then doubling up to 2 s, until
+  // deadline; the first retry is logged once. A peer that proved to hold another secret
+  // (Code::kAuth) or speaks something else (kProtocol) is not tried again.
+  Status Connect(Deadline deadline, const LogCallback& log);
+  // One attempt, for a best-effort notice that is not worth waiting for.
+  Status ConnectOnce(Deadline deadline);
   Status SendHello(std::string_view hello, Deadline deadline);
   // ACCEPT; with offers (a HELLO that asked to resume), the receiver's HELD offers before it, at
   // most max_offers of them.

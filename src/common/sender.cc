@@ -254,7 +254,7 @@ class SendSession {
     for (size_t i = 0; i < links_.size(); ++i) {
       connecting.emplace_back([this, i, deadline, &results] {
         ScopedSigpipeBlock no_sigpipe;  // the handshake writes to the socket
-        results[i] = links_[i].Connect(deadline);
+        results[i] = links_[i].Connect(deadline, options_.log);
       });
     }
     for (std::thread& thread : connecting) thread.join();

@@ -224,7 +224,10 @@ Status ConnectTcp(const std::string& host, uint16_t port, Deadline deadline,
   int rc = getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &result);
   if (rc != 0) {
     std::string why = rc == EAI_SYSTEM ? std::strerror(errno) : gai_strerror(rc);
-    return Status(Code::kNetwork, where + ": " + why);
+    // Not kNetwork, which a sender takes for a receiver not ready yet and connects again: a
+    // resolver that fails, even "for now" (EAI_AGAIN, no DNS server answering), would make it
+    // wait out its whole --timeout for a name it will not get (as firewall.cc reports it too).
+    return Status(Code::kInvalidArgument, where + ": " + why);
   }
   Status status(Code::kNetwork, where + ": no address to connect to");
   for (addrinfo* ai = result; ai != nullptr; ai = ai->ai_next) {

@@ -67,8 +67,8 @@ int WireIo(BIO* bio, char* data, size_t len, size_t* done, bool write) {
     n = write ? send(wire->fd, data, len, MSG_NOSIGNAL) : recv(wire->fd, data, len, 0);
   } while (n < 0 && errno == EINTR);
   if (n > 0 || (n == 0 && write)) {
-    (write ? wire->sent : wire->received).fetch_add(static_cast<uint64_t>(n),
-                                                   std::memory_order_relaxed);
+    (write ? wire->sent : wire->received)
+        .fetch_add(static_cast<uint64_t>(n), std::memory_order_relaxed);
     *done = static_cast<size_t>(n);
     return 1;
   }
@@ -280,9 +280,7 @@ class TlsChannel : public Channel {
   }
 
   uint64_t BytesSent() const override { return wire_.sent.load(std::memory_order_relaxed); }
-  uint64_t BytesReceived() const override {
-    return wire_.received.load(std::memory_order_relaxed);
-  }
+  uint64_t BytesReceived() const override { return wire_.received.load(std::memory_order_relaxed); }
   std::string Describe() const override { return description_; }
 
  private:
@@ -392,15 +390,24 @@ class TlsChannel : public Channel {
       return Status(Code::kAuth, where + ": peer does not hold the ticket's secret");
     }
     if (err != 0 && !reset) return Status(Code::kNetwork, where + ": " + std::strerror(err));
-    // A peer that hangs up mid-handshake is no xfer TLS peer with our key: most likely one that
-    // runs without encryption, or one that rejected us without saying why.
+    // A peer that hangs up mid-handshake rejected us without saying why. To a client that is
+    // most likely a receiver busy with another sender or a flood, so it is kNetwork, which the
+    // sender tries again; a receiver without encryption answers with an alert instead.
     if (hung_up || error == SSL_ERROR_ZERO_RETURN) {
-      return Status(Code::kProtocol, where +
-                                         ": peer closed the connection (does it hold the "
-                                         "same ticket, with encryption on?)");
+      return Status(role_ == ChannelRole::kClient ? Code::kNetwork : Code::kProtocol,
+                    where +
+                        ": peer closed the connection before authenticating (does it hold the "
+                        "same ticket, with encryption on?)");
     }
     if (reason == SSL_R_WRONG_VERSION_NUMBER || reason == SSL_R_HTTP_REQUEST ||
-        reason == SSL_R_PACKET_LENGTH_TOO_LONG) {
+        reason == SSL_R_PACKET_LENGTH_TOO_LONG ||
+        reason == SSL_R_TLSV1_ALERT_PROTOCOL_VERSION) {  // how a plain xfer server says no
+      // OpenSSL hangs up on a peer that does not speak TLS without a word, which a plain xfer
+      // client would take for a busy receiver and try again: an alert makes it a definite no.
+      if (role_ == ChannelRole::kServer) {
+        (void)send(socket_.fd(), kTlsProtocolVersionAlert, sizeof kTlsProtocolVersionAlert,
+                   MSG_NOSIGNAL);
+      }
       return Status(Code::kProtocol,
                     where + ": peer does not speak TLS (does it run without encryption?)");
     }

@@ -114,9 +114,9 @@ int ChildProcess::Wait(std::chrono::milliseconds timeout) {
   pollfd p{pidfd_, POLLIN, 0};
   if (poll(&p, 1, MillisLeft(deadline)) <= 0) return -1;
   int status = 0;
-  struct rusage usage = {};
+  rusage usage{};
   if (wait4(pid_, &status, 0, &usage) != pid_) return -1;
-  peak_rss_kib_ = usage.ru_maxrss;
+  peak_rss_kib_ = usage.ru_maxrss;  // KiB on Linux
   exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   return exit_code_;
 }

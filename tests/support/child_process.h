@@ -27,8 +27,8 @@ class ChildProcess {
   // Waits for exit (collecting the rest of stdout and stderr); -1 on timeout, 128+N for signal N.
   int Wait(std::chrono::milliseconds timeout = std::chrono::seconds(120));
   void Kill(int signal);
-
-  // The child's peak resident set size (VmHWM), known once Wait() returned its exit.
+  // The child's peak resident memory over its whole life (getrusage's ru_maxrss), once Wait()
+  // reaped it; -1 before.
   long peak_rss_kib() const { return peak_rss_kib_; }
 
   const std::string& stdout_text() const { return out_; }

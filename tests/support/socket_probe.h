@@ -11,11 +11,14 @@
 
 namespace xfer::testing {
 
-// The peer closed the connection (or reset it) before `deadline`.
+// The peer closed the connection (or reset it) before `deadline`. What it said before closing
+// (a server that turns a client away may answer with a TLS alert first) is read and dropped.
 inline bool ClosedByPeer(const Socket& socket, Deadline deadline) {
-  if (!WaitFd(socket.fd(), POLLIN, deadline, nullptr, nullptr).ok()) return false;
-  char byte;
-  return recv(socket.fd(), &byte, 1, 0) <= 0;
+  char bytes[256];
+  for (;;) {
+    if (!WaitFd(socket.fd(), POLLIN, deadline, nullptr, nullptr).ok()) return false;
+    if (recv(socket.fd(), bytes, sizeof bytes, MSG_DONTWAIT) <= 0 && errno != EAGAIN) return true;
+  }
 }
 
 // The peer has neither closed nor sent anything.

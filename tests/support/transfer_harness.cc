@@ -39,7 +39,10 @@ std::unique_ptr<ChildProcess> StartSenderToAll(const std::vector<std::string>& t
     argv.insert(argv.end(), {"--to", "127.0.0.1"});
     ticket_lines += ticket + "\n";
   }
-  argv.insert(argv.end(), {"--timeout", "60"});
+  // A test may give its own.
+  if (std::find(extra_args.begin(), extra_args.end(), "--timeout") == extra_args.end()) {
+    argv.insert(argv.end(), {"--timeout", "60"});
+  }
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
   argv.insert(argv.end(), paths.begin(), paths.end());
   auto sender = std::make_unique<ChildProcess>(argv);
