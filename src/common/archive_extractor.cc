@@ -146,7 +146,8 @@ class Extractor {
     disk_.reset(archive_write_disk_new());
     if (!reader_ || !disk_) return Status(Code::kIoError, "creating the extractor: out of memory");
     archive_read_support_format_tar(reader_.get());  // pax is tar
-    archive_write_disk_set_options(disk_.get(), kExtractFlags);
+    archive_write_disk_set_options(
+        disk_.get(), options_.same_owner ? kExtractFlags : kExtractFlags & ~ARCHIVE_EXTRACT_OWNER);
     if (archive_read_open(reader_.get(), &source_, nullptr, &SourceReader::Read, nullptr) !=
         ARCHIVE_OK) {
       return ReadFailure("reading the archive");
@@ -165,6 +166,10 @@ class Extractor {
     if (archive_entry_hardlink(entry) == nullptr &&
         !IsSupportedType(archive_entry_filetype(entry))) {
       return Status(Code::kProtocol, "refusing entry '" + shown + "': unsupported file type");
+    }
+    if (!options_.devices && archive_entry_hardlink(entry) == nullptr &&
+        (archive_entry_filetype(entry) == AE_IFCHR || archive_entry_filetype(entry) == AE_IFBLK)) {
+      return Status(Code::kUnsafe, "refusing entry '" + shown + "': a device (--no-devices)");
     }
     if (options_.prune_adopted) AddWithParents(rel);
     std::optional<HeldFile> resumed;
@@ -206,6 +211,10 @@ class Extractor {
 
     const Digest128 meta =
         plain_file && options_.recorder != nullptr ? MetadataDigest(entry) : Digest128{};
+    // After the digest: the journal records the metadata the sender sent, which a resume offers.
+    if (!options_.setuid) {
+      archive_entry_set_perm(entry, archive_entry_perm(entry) & ~(S_ISUID | S_ISGID));
+    }
     if (archive_write_header(disk_.get(), entry) != ARCHIVE_OK) {
       return WriteFailure("writing " + shown);
     }

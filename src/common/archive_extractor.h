@@ -41,9 +41,12 @@ struct ExtractOptions {
   // Then a directory entry whose directory exists gets a new one, into which the old one's
   // content moves (libarchive leaves an existing directory's metadata as it is); and after the
   // last entry, before directories get their metadata, this is called with every entry's path
-  // and its parents: what the staging directory may keep.
-  // (as PathDigest()s, path_digest.h)
+  // and its parents (as PathDigest()s, path_digest.h): what the staging directory may keep.
   std::function<Status(const PathDigestSet& entry_paths)> prune_adopted = nullptr;
+  // As ReceiveOptions (xfer/receiver.h): owners, devices, setuid/setgid bits restored.
+  bool same_owner = true;
+  bool devices = true;
+  bool setuid = true;
 };
 
 struct ExtractCounters {

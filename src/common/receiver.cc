@@ -79,6 +79,11 @@ Status CheckOutput(const ReceiveOptions& options) {
                   "resume and re-reading work when extracting files, not for a command's input, "
                   "a stream written out or an archive file");
   }
+  if ((!options.same_owner || !options.devices || !options.setuid) && outputs > 0) {
+    return Status(Code::kInvalidArgument,
+                  "--no-same-owner, --no-devices and --no-setuid apply to extracted files, not "
+                  "to a command's input, a stream written out or an archive file");
+  }
   if (!options.exec.empty()) XFER_RETURN_IF_ERROR(CommandProcess::CheckRunnable(options.exec));
   if (options.output_fd >= 0 || !options.to_archive.empty()) {
     if (!options.dest_dir.empty()) {
@@ -376,6 +381,9 @@ class ReceiveSession {
     }
     ExtractOptions extract;
     extract.staging_dir = staging_.anchor();
+    extract.same_owner = options_.same_owner;
+    extract.devices = options_.devices;
+    extract.setuid = options_.setuid;
     extract.top_names = hello.top_names;
     extract.held = hello.resume ? &held_ : nullptr;
     extract.recorder = recorder_ ? &*recorder_ : nullptr;

@@ -89,6 +89,14 @@ int main(int argc, char** argv) {
   app.add_flag("--checksum", plan.checksum,
                "Also read every written file back from disk at each target and compare");
   app.add_flag("--overwrite", plan.overwrite, "Replace an existing DIR/NAME on the targets");
+  app.add_flag(
+      "!--no-same-owner", plan.same_owner,
+      "Do not restore owners on the targets: what is written belongs to the user xfer-recv "
+      "runs as (by default owners are restored, as tar -xp --numeric-owner as root)");
+  app.add_flag("!--no-devices", plan.devices,
+               "Refuse block and character devices on the targets, naming the entry");
+  app.add_flag("!--no-setuid", plan.setuid,
+               "Clear setuid and setgid bits of what is written on the targets");
   app.add_flag("--resume", plan.resume,
                "Continue an interrupted transfer: each target keeps what it received if the "
                "transfer fails, and a later run with --resume sends only what the targets do "
@@ -126,7 +134,8 @@ int main(int argc, char** argv) {
   // was given.
   std::vector<std::string> args(argv, argv + argc);
   bool config_given = false;
-  for (const std::string& arg : args) config_given |= arg == "--config" || arg.rfind("--config=", 0) == 0;
+  for (const std::string& arg : args)
+    config_given |= arg == "--config" || arg.rfind("--config=", 0) == 0;
   if (!config_given) {
     for (const std::string& file : ConfigFiles()) {
       if (access(file.c_str(), R_OK) == 0) args.insert(args.begin() + 1, {"--config", file});
@@ -135,8 +144,8 @@ int main(int argc, char** argv) {
   std::vector<char*> arg_pointers;
   for (std::string& arg : args) arg_pointers.push_back(arg.data());
   int exit_code = 0;
-  if (!xfer::cli::ParseCommandLine(&app, static_cast<int>(arg_pointers.size()),
-                                   arg_pointers.data(), &exit_code)) {
+  if (!xfer::cli::ParseCommandLine(&app, static_cast<int>(arg_pointers.size()), arg_pointers.data(),
+                                   &exit_code)) {
     return exit_code;
   }
 

@@ -99,6 +99,11 @@ Status ConfigureMariabackup(const MariabackupOptions& options, Plan* plan) {
   auto refuse = [](const std::string& why) { return Status(Code::kInvalidArgument, why); };
   if (plan->overwrite) return refuse("--overwrite: not with --type mariabackup (DIR is empty)");
   if (plan->resume) return refuse("--resume: not with --type mariabackup (a backup restarts)");
+  if (!plan->same_owner || !plan->devices || !plan->setuid) {
+    return refuse(
+        "--no-same-owner, --no-devices, --no-setuid: not with --type mariabackup (mbstream "
+        "writes the files)");
+  }
   if (plan->checksum) {
     return refuse(
         "--checksum: not with --type mariabackup (there is no file list to re-read: "

@@ -20,13 +20,18 @@ struct Plan {
   std::vector<std::string> ssh_command{"ssh"};
   std::string bin_dir;  // where xfer-send/xfer-recv live on remote hosts; "" for PATH
   Fanout fanout = Fanout::kChain;
-  uint16_t port = 0;    // receivers' port; 0: the kernel picks one per receiver
+  uint16_t port = 0;  // receivers' port; 0: the kernel picks one per receiver
   bool compress = true;
-  int level = 0;        // 0: adaptive
+  int level = 0;  // 0: adaptive
   bool encrypt = true;
   bool checksum = false;  // re-read every written file at each target
   bool overwrite = false;
-  bool resume = false;    // continue an interrupted transfer to the same targets
+  // Each target restores owners, devices and setuid/setgid bits (xfer-recv --no-same-owner,
+  // --no-devices, --no-setuid turn them off).
+  bool same_owner = true;
+  bool devices = true;
+  bool setuid = true;
+  bool resume = false;  // continue an interrupted transfer to the same targets
   bool open_firewall = false;
   int threads = 0;
   uint64_t limit_rate = 0;  // wire bytes per second out of the source (xfer-send); 0: no limit

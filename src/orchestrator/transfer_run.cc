@@ -53,6 +53,9 @@ std::vector<std::string> ReceiverArgs(const Plan& plan, size_t i) {
   if (!plan.encrypt) args.push_back("--no-encrypt");
   if (plan.overwrite) args.push_back("--overwrite");
   if (plan.checksum) args.push_back("--checksum");
+  if (!plan.same_owner) args.push_back("--no-same-owner");
+  if (!plan.devices) args.push_back("--no-devices");
+  if (!plan.setuid) args.push_back("--no-setuid");
   if (plan.port != 0) args.insert(args.end(), {"--port", std::to_string(plan.port)});
   bool chain = plan.fanout == Fanout::kChain;
   if (chain && i + 1 < plan.targets.size()) {

@@ -36,6 +36,7 @@ int main(int argc, char** argv) {
   xfer::cli::CommonFlags common;
   bool no_encrypt = false;
   bool no_sync = false;
+  bool no_same_owner = false, no_devices = false, no_setuid = false;
   bool preflight = false;
   xfer::IncomingTransfer incoming;
   std::string need = "0";
@@ -93,6 +94,13 @@ int main(int argc, char** argv) {
                "Have the data sent in clear (still authenticated and checksummed), for trusted "
                "networks; the ticket then ends in :plain");
   app.add_flag("--overwrite", options.overwrite, "Replace existing DIR/NAME entries");
+  app.add_flag("--no-same-owner", no_same_owner,
+               "Do not restore owners: what is written belongs to the user running xfer-recv "
+               "(by default owners are restored as tar -xp --numeric-owner does as root)");
+  app.add_flag("--no-devices", no_devices,
+               "Refuse block and character devices, naming the entry (by default they are "
+               "created, as root)");
+  app.add_flag("--no-setuid", no_setuid, "Clear setuid and setgid bits of what is written");
   app.add_flag("--no-sync", no_sync, "Do not flush the data to disk before reporting success");
   app.add_flag("--resume", options.resume,
                "Make the transfer resumable, and resume an interrupted one: record what arrives "
@@ -160,6 +168,9 @@ int main(int argc, char** argv) {
   xfer::cli::ApplyCommonFlags(common, kProgram, &cancel, &options);
   options.encrypt = !no_encrypt;
   options.sync = !no_sync;
+  options.same_owner = !no_same_owner;
+  options.devices = !no_devices;
+  options.setuid = !no_setuid;
   xfer::Status status;
   if (!forward_host.empty()) {
     std::string ticket_line;
