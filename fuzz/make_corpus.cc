@@ -186,7 +186,7 @@ void Handshakes() {
   Write("plain_handshake", "client_hello", plain);
   Write("plain_handshake", "client_hello_and_proof", plain + std::string(32, '\x42'));
   Write("plain_handshake", "tls_client_hello", ClientFirstFlight(true));
-  Write("plain_handshake", "magic_only", "XFERAUTH");
+  Write("plain_handshake", "magic_only", "XFERAUT2");
   std::string tls = ClientFirstFlight(true);
   Write("tls_handshake", "client_hello", tls);
   Write("tls_handshake", "client_hello_and_garbage",

@@ -5,14 +5,15 @@
 #include <gtest/gtest.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <poll.h>
 #include <sys/socket.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <functional>
 #include <random>
 #include <string>
-#include <functional>
 #include <thread>
 #include <vector>
 
@@ -181,7 +182,8 @@ TEST_P(ChannelTest, CountsBytesOnTheWire) {
   EXPECT_LE(ends.client->BytesSent(), kSize + kSize / 50 + 4096);  // records, handshake
   EXPECT_EQ(ends.server->BytesReceived(), ends.client->BytesSent());
   if (!GetParam()) {
-    EXPECT_EQ(ends.client->BytesSent(), kSize + 24 + 32);  // + hello and proof
+    // + hello and proof, and a length and tag on each of the three 1 MiB records
+    EXPECT_EQ(ends.client->BytesSent(), kSize + 24 + 32 + 3 * (4 + 16));
   }
 }
 
@@ -330,6 +332,32 @@ TEST(PlainChannelTest, DescribesItselfAsUnencrypted) {
   Ends ends = Open(Params(1, false), Params(1, false));
   ASSERT_TRUE(ends.client_status.ok() && ends.server_status.ok());
   EXPECT_NE(ends.client->Describe().find("not encrypted"), std::string::npos);
+}
+
+// Plain mode 1 sent the data without MACs: its clients are refused by name, never trusted.
+TEST(PlainChannelTest, RefusesAPlainMode1ClientByName) {
+  Socket listener;
+  uint16_t port = 0;
+  ASSERT_TRUE(ListenTcp("127.0.0.1", 0, &listener, &port).ok());
+  std::thread client([&] {
+    Socket socket;
+    ASSERT_TRUE(ConnectTcp("127.0.0.1", port, Soon(), nullptr, &socket).ok());
+    std::string hello = "XFERAUTH" + std::string(16, '\x01');
+    ASSERT_EQ(send(socket.fd(), hello.data(), hello.size(), MSG_NOSIGNAL),
+              static_cast<ssize_t>(hello.size()));
+    char byte;
+    // The server hangs up: an end of stream (or a reset), never an answer.
+    ASSERT_TRUE(WaitFd(socket.fd(), POLLIN, Soon(), nullptr, nullptr).ok());
+    EXPECT_LE(recv(socket.fd(), &byte, 1, 0), 0);
+  });
+  Socket socket;
+  ASSERT_TRUE(AcceptTcp(listener, Soon(), nullptr, &socket, nullptr).ok());
+  std::unique_ptr<Channel> server;
+  Status status = OpenServerChannel(std::move(socket), Params(1, false), Soon(), nullptr, &server);
+  client.join();
+  EXPECT_EQ(status.code(), Code::kProtocol);
+  EXPECT_NE(status.message().find("peer speaks plain mode 1"), std::string::npos)
+      << status.message();
 }
 
 TEST(ModeMismatchTest, TlsClientAgainstPlainServerFailsBothSides) {

@@ -65,5 +65,19 @@ TEST(KeyDerivationTest, MatchesHkdfSha256ReferenceVectors) {
   EXPECT_EQ(Hex(auth), "7d490b64f185108cfb6fbe797528300e0033427d030cb08a31d080526eaf1860");
 }
 
+// Plain mode's record MAC keys: info = label || Nc || Ns (here the bytes 0x40..0x5f), reference
+// values from RFC 5869 written out with Python's hmac module.
+TEST(KeyDerivationTest, RecordMacKeysTakeTheNoncesAfterTheLabel) {
+  std::array<uint8_t, 32> nonces;
+  for (size_t i = 0; i < nonces.size(); ++i) nonces[i] = static_cast<uint8_t>(0x40 + i);
+  DerivedKey to_server, to_client, without_nonces;
+  ASSERT_TRUE(DeriveKey(CountingSecret(0), kClientMacLabel, &to_server, nonces).ok());
+  ASSERT_TRUE(DeriveKey(CountingSecret(0), kServerMacLabel, &to_client, nonces).ok());
+  ASSERT_TRUE(DeriveKey(CountingSecret(0), kClientMacLabel, &without_nonces).ok());
+  EXPECT_EQ(Hex(to_server), "378dbc3252677cb6efdb8b05c8fef0f95450fab3cad10f4332ff09a618658197");
+  EXPECT_EQ(Hex(to_client), "3c07fd1f4a6ce37f7c418fc95fda31bbc3f77b9f22ad24d2d688233514575688");
+  EXPECT_NE(Hex(to_server), Hex(without_nonces));
+}
+
 }  // namespace
 }  // namespace xfer

@@ -165,6 +165,29 @@ TEST(Orchestrator, LocalhostRunsWithoutSsh) {
   EXPECT_EQ(CompareTrees(dir.Sub("src/data"), dir.Sub("dst/data")), Names{});
 }
 
+// A receiver that claims success for another stream than the one sent (here a wrapper that
+// changes the digest in its result line) is a failed target, named with both digests.
+TEST(Orchestrator, TargetReportingAnotherStreamDigestFails) {
+  TempDir dir;
+  std::filesystem::create_directories(dir.Sub("bin"));
+  std::filesystem::create_directories(dir.Sub("src/data"));
+  std::filesystem::create_directory(dir.Sub("dst"));
+  WriteFile(dir.Sub("src/data/file"), "content");
+  std::filesystem::create_symlink(XferSendPath(), dir.Sub("bin/xfer-send"));
+  WriteFile(dir.Sub("bin/xfer-recv"),
+            "#!/bin/sh\n'" + std::string(XferRecvPath()) +
+                "' \"$@\" | sed -u 's/\"stream_digest\":\"[0-9a-f]*\"/"
+                "\"stream_digest\":\"00000000000000000000000000000000\"/'\n");
+  ASSERT_EQ(chmod(dir.Sub("bin/xfer-recv").c_str(), 0755), 0);
+  ChildProcess xfer({kXfer, "--bin-dir", dir.Sub("bin"), "localhost:" + dir.Sub("src/data"),
+                     "localhost:" + dir.Sub("dst")});
+  EXPECT_EQ(xfer.Wait(std::chrono::seconds(60)), 1) << xfer.stderr_text();
+  EXPECT_TRUE(Contains(xfer.stderr_text(),
+                       "received a stream whose digest (00000000000000000000000000000000) "
+                       "differs from the one the sender sent"))
+      << xfer.stderr_text();
+}
+
 // The receivers listen, the sender fails before reaching them: here because `localhost` does
 // not resolve (a bare chroot without /etc/hosts). In a private mount namespace /etc/hosts is
 // empty, names are looked up in files, then DNS, and DNS goes to loopback, where nothing answers.

@@ -3,7 +3,9 @@
 // Both ends prove they hold the ticket's secret before anything else is exchanged. With
 // encryption (the default) the stream is TLS 1.3 on an external PSK derived from the secret
 // (psk_dhe_ke, so past transfers stay secret even if the ticket leaks later). Without it, a HMAC
-// challenge-response over the secret authenticates both ends and the bytes then flow in clear.
+// challenge-response over the secret authenticates both ends and the bytes then flow in clear,
+// in records that each carry a MAC keyed from the secret and the connection: readable on the
+// way, but not changeable, droppable, reorderable or replayable unnoticed.
 #pragma once
 
 #include <array>
@@ -53,7 +55,7 @@ class Channel {
   virtual uint64_t BytesReceived() const = 0;
 
   // What protects the stream, for verbose logs: "TLSv1.3 TLS_AES_128_GCM_SHA256 X25519" or
-  // "plain (HMAC-SHA256 authenticated, not encrypted)".
+  // "plain (HMAC-SHA256 authenticated, every record MAC'd with Poly1305, not encrypted)".
   virtual std::string Describe() const = 0;
 };
 
@@ -68,7 +70,7 @@ Status OpenServerChannel(Socket socket, const ChannelParams& params, Deadline de
 
 // The two implementations behind OpenClientChannel / OpenServerChannel (chosen by
 // params.encrypt): TLS 1.3 on an external PSK (tls_channel.cc), and HMAC challenge-response
-// followed by clear bytes (plain_channel.cc).
+// followed by clear but MAC'd records (plain_channel.cc).
 enum class ChannelRole { kClient, kServer };
 
 // How either server turns away a client of the other mode, so that the client hears a definite

@@ -7,6 +7,7 @@
 #include <openssl/params.h>
 
 #include <memory>
+#include <string>
 
 namespace xfer {
 
@@ -21,7 +22,8 @@ struct KdfDeleter {
 
 DerivedKey::~DerivedKey() { OPENSSL_cleanse(bytes_.data(), bytes_.size()); }
 
-Status DeriveKey(std::span<const uint8_t> secret, std::string_view label, DerivedKey* out) {
+Status DeriveKey(std::span<const uint8_t> secret, std::string_view label, DerivedKey* out,
+                 std::span<const uint8_t> context) {
   // Fetched per call rather than cached: libxfer keeps no process-global state of its own.
   std::unique_ptr<EVP_KDF, KdfDeleter> kdf(EVP_KDF_fetch(nullptr, "HKDF", nullptr));
   if (kdf == nullptr) {
@@ -33,13 +35,14 @@ Status DeriveKey(std::span<const uint8_t> secret, std::string_view label, Derive
     ERR_clear_error();
     return Status(Code::kIoError, "deriving keys: out of memory");
   }
+  std::string info(label);
+  info.append(reinterpret_cast<const char*>(context.data()), context.size());
   // OSSL_PARAM wants non-const pointers; OpenSSL only reads these.
   OSSL_PARAM params[] = {
       OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, const_cast<char*>("SHA256"), 0),
       OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, const_cast<uint8_t*>(secret.data()),
                                         secret.size()),
-      OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, const_cast<char*>(label.data()),
-                                        label.size()),
+      OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, info.data(), info.size()),
       OSSL_PARAM_construct_end(),
   };
   if (EVP_KDF_derive(ctx.get(), out->data(), out->size(), params) != 1) {

@@ -85,7 +85,8 @@ int main(int argc, char** argv) {
   app.add_option("--level", plan.level, "Fixed zstd level, 1 to 19, instead of adapting")
       ->check(CLI::Range(1, 19));
   app.add_flag("--encrypt,!--no-encrypt", plan.encrypt,
-               "Encrypt with TLS 1.3 (default); --no-encrypt still authenticates and verifies");
+               "Encrypt with TLS 1.3 (default); --no-encrypt sends in clear, every byte still "
+               "authenticated");
   app.add_flag("--checksum", plan.checksum,
                "Also read every written file back from disk at each target and compare");
   app.add_flag("--overwrite", plan.overwrite, "Replace an existing DIR/NAME on the targets");

@@ -12,6 +12,7 @@
 #include "host_command.h"
 #include "json_line.h"
 #include "process.h"
+#include "stream_digest_check.h"
 
 namespace xfer::orchestrator {
 
@@ -27,9 +28,10 @@ constexpr auto kCleanupGrace = std::chrono::seconds(15);
 // One program `xfer` started, and what it said.
 struct Running {
   std::unique_ptr<cli::Process> process;
-  int target = -1;        // index into the targets, or -1 for the sender
-  bool reached = false;   // a receiver that printed a line: its sender reached it
-  bool reported = false;  // printed its result line
+  int target = -1;            // index into the targets, or -1 for the sender
+  bool reached = false;       // a receiver that printed a line: its sender reached it
+  bool reported = false;      // printed its result line
+  std::string stream_digest;  // from its result line
   // What an --exec command said on stderr (the lines not the program's own), the last few: its
   // reason, when it fails, is there.
   std::vector<std::string> command_err;
@@ -160,6 +162,7 @@ void HandleOutput(const Plan& plan, Running* running, const std::vector<std::str
     if (!progress && !json.Has("stream_digest")) continue;
     running->reached = true;  // xfer-recv reports at once when it accepted its sender
     running->reported = running->reported || !progress;
+    if (!progress) running->stream_digest = json.String("stream_digest");
     if (running->target < 0) continue;
     TargetState& target = (*targets)[static_cast<size_t>(running->target)];
     target.bytes = json.Count("bytes");
@@ -264,6 +267,11 @@ void RunTransfer(const Plan& plan, const SourceFacts& facts, Hosts* hosts, Progr
       if (!said.empty() && target.error.find(said) == std::string::npos) {
         target.error += " (" + said + ")";
       }
+    }
+    if (target.ok) {
+      Status same = CheckStreamDigest(sender.stream_digest, r.stream_digest);
+      target.ok = same.ok();
+      target.error = same.message();
     }
     view->Result(target);
   }

@@ -91,8 +91,9 @@ int main(int argc, char** argv) {
                  "Address to listen on (default: every address, IPv6 and IPv4)");
   app.add_option("--port", options.port, "TCP port to listen on (default 0: any free port)");
   app.add_flag("--no-encrypt", no_encrypt,
-               "Have the data sent in clear (still authenticated and checksummed), for trusted "
-               "networks; the ticket then ends in :plain");
+               "Have the data sent in clear, where it may be read on the way: the peers and "
+               "every byte, its order and its end are still authenticated (a MAC keyed by the "
+               "ticket on every record), only not encrypted; the ticket then ends in :plain");
   app.add_flag("--overwrite", options.overwrite, "Replace existing DIR/NAME entries");
   app.add_flag("--no-same-owner", no_same_owner,
                "Do not restore owners: what is written belongs to the user running xfer-recv "

@@ -43,12 +43,9 @@ const std::vector<std::string> kOnlyTheTree = {"tree"};
 
 enum class Kind { kKillSender, kKillReceiver, kCut, kFlip, kTruncate, kFillDisk };
 
-// What the receiver of a plain stream may say of a flipped byte: the chunk's XXH3 (nearly
-// always), the zstd frame's own check, or, for the few header bytes outside any checksum, the
-// framing and trailer checks.
-constexpr char kPlainCorruption[] =
-    "checksum mismatch|does not match|compressed chunk|malformed|frame type|out of order|"
-    "incomplete|without a trailer|more file content|beyond the end|record count|listed";
+// What the receiver of a plain stream says of a flipped byte: the record's MAC catches it, in the
+// body, the tag or the length field.
+constexpr char kPlainCorruption[] = "failed authentication";
 
 struct KindInfo {
   Kind kind;

@@ -25,8 +25,10 @@ constexpr int kDefaultPoints = 50;
 constexpr uint64_t kMiB = 1024 * 1024;
 // Source, one destination at a time, and its staging directory fit many times over.
 constexpr uint64_t kScratchBytes = 256 * kMiB;
-// Plain mode: the client's 24-byte "XFERAUTH" || Nc and its 32-byte HMAC come before any frame.
+// Plain mode: the client's 24-byte "XFERAUT2" || Nc and its 32-byte HMAC come before any frame.
 constexpr uint64_t kPlainAuthBytes = 24 + 32;
+// Then records: u32 length, body, 16-byte tag (docs/protocol.md section 2).
+constexpr uint64_t kPlainRecordOverhead = 4 + 16;
 constexpr uint8_t kFrameData = 4;
 constexpr uint8_t kFrameTrailer = 6;
 
@@ -42,16 +44,26 @@ uint64_t EnvNumber(const char* name, uint64_t fallback) {
   return value;
 }
 
-// Walks the frames of a plain-mode stream (docs/protocol.md section 3) and returns the offset of
-// the first frame of the given type, or of the byte after it (end = true); 0 if none.
+// Walks the frames of a plain-mode stream (docs/protocol.md sections 2 and 3: each frame's header
+// is one record, its payload the records after it) and returns the offset of the first frame of
+// the given type, or of the byte after it (end = true); 0 if none.
 uint64_t PlainFrameOffset(const std::string& stream, uint8_t type, bool end) {
   uint64_t at = kPlainAuthBytes;
-  while (at + 32 <= stream.size()) {
+  auto record_len = [&](uint64_t record) {
+    uint32_t len = 0;
+    std::memcpy(&len, stream.data() + record, 4);  // little-endian, as is this host
+    return len;
+  };
+  while (at + 4 + 32 <= stream.size()) {
+    uint64_t frame = at;
     uint32_t payload_len = 0;
-    std::memcpy(&payload_len, stream.data() + at + 4, 4);  // little-endian, as is this host
-    uint64_t next = at + 32 + payload_len;
-    if (static_cast<uint8_t>(stream[at]) == type) return end ? next : at;
-    at = next;
+    std::memcpy(&payload_len, stream.data() + at + 4 + 4, 4);
+    at += kPlainRecordOverhead + record_len(at);
+    for (uint64_t left = payload_len; left > 0 && at + 4 <= stream.size();) {
+      left -= std::min<uint64_t>(left, record_len(at));
+      at += kPlainRecordOverhead + record_len(at);
+    }
+    if (static_cast<uint8_t>(stream[frame + 4]) == type) return end ? at : frame;
   }
   return 0;
 }

@@ -112,10 +112,14 @@ void TcpProxy::Serve(int client) {
     if (poll(fds, 3, kPollMs) <= 0 || fds[2].revents) break;
     if (fds[0].revents) {
       ssize_t n = recv(client, buf, sizeof buf, 0);
+      if (hooks_.rewrite_upstream) {
+        std::vector<uint8_t> out = hooks_.rewrite_upstream(buf, n > 0 ? static_cast<size_t>(n) : 0);
+        if (!out.empty() && !WriteAll(server, out.data(), out.size())) break;
+      }
       if (n <= 0) {
         shutdown(server, SHUT_WR);  // pass the half-close on; the answer may still come back
         client_open = false;
-      } else {
+      } else if (!hooks_.rewrite_upstream) {
         // The piece may be split: each part is offered to the interceptor at its own offset.
         size_t size = static_cast<size_t>(n);
         size_t done = 0;

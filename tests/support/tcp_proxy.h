@@ -1,6 +1,7 @@
 // TcpProxy: a man in the middle on loopback for fault tests. It forwards each connection made to
 // 127.0.0.1:port() to 127.0.0.1:target_port, and shows every client-to-server piece to a tamper
-// function first, which may change bytes, act (kill a process), or cut the connection.
+// function first, which may change bytes, act (kill a process), or cut the connection; or hands
+// the client's whole stream to a rewriter that sends on what it likes, where it likes.
 #pragma once
 
 #include <atomic>
@@ -33,6 +34,10 @@ class TcpProxy {
 
   struct Hooks {
     Interceptor upstream;  // empty: forward everything
+    // Instead of upstream: gets each client-to-server piece (an empty one once the client ended
+    // its direction) and returns the bytes to forward in its place. It may keep bytes back,
+    // drop them, or send more than it got.
+    std::function<std::vector<uint8_t>(const uint8_t* data, size_t len)> rewrite_upstream;
     // Called before each server-to-client piece is forwarded, with the count of client-to-server
     // bytes forwarded so far: where in the client's stream each answer of the server came.
     std::function<void(uint64_t upstream_offset, size_t len)> on_reply;
