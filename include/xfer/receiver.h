@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -18,7 +19,7 @@
 namespace xfer {
 
 struct ReceiveOptions {
-  std::string dest_dir;           // must exist; each top-level entry arrives as dest_dir/NAME
+  std::string dest_dir;  // must exist; each top-level entry arrives as dest_dir/NAME
   // Where the transfer goes instead of being extracted into dest_dir (at most one of these):
   // exec: a command (argv, no shell; argv[0] looked up in PATH) that reads the stream on its
   // stdin, in a staging directory inside dest_dir; what it creates there is renamed into
@@ -36,19 +37,19 @@ struct ReceiveOptions {
   // dest_dir must be empty. An existing PATH is refused when Listen runs, unless overwrite.
   std::string to_archive;
   int archive_level = 0;
-  std::string listen_address;     // "" for every address
-  uint16_t port = 0;              // 0: the kernel picks a free port
-  bool encrypt = true;            // false: authenticated and checksummed, but in clear
-  bool overwrite = false;         // replace existing dest_dir/NAME entries
-  bool sync = true;               // make the data durable before committing
-  bool reread_check = false;      // read every file back from disk and check its digest before
-                                  // committing (after the sync, bypassing the page cache)
+  std::string listen_address;  // "" for every address
+  uint16_t port = 0;           // 0: the kernel picks a free port
+  bool encrypt = true;         // false: authenticated and checksummed, but in clear
+  bool overwrite = false;      // replace existing dest_dir/NAME entries
+  bool sync = true;            // make the data durable before committing
+  bool reread_check = false;   // read every file back from disk and check its digest before
+                               // committing (after the sync, bypassing the page cache)
   // Resumable: while the transfer runs, what is written is recorded (about once a second, after
   // a sync) in a journal beside the staging directory, and a failed transfer keeps both. A later
   // receiver with resume, for the same names in the same dest_dir, whose sender asks to resume,
   // adopts them: the sender skips what is held and still the same at the source.
   bool resume = false;
-  int threads = 0;                // decompression threads; 0: the idle cores
+  int threads = 0;                        // decompression threads; 0: the idle cores
   std::chrono::seconds timeout{300};      // waiting for the sender to connect
   std::chrono::seconds idle_timeout{60};  // longest silence of the sender while streaming
   std::chrono::milliseconds progress_interval{1000};
@@ -61,6 +62,11 @@ struct ReceiveOptions {
   // Also called, while the transfer runs, by the thread that turns away other connections (their
   // refusals: a few lines per 10 s, then a count at the end).
   LogCallback log;
+  // Called once by Run, whatever the outcome, as soon as the sender is done with (it has the
+  // verdict, or it is gone), before anything is cleaned up: removing a failed transfer's staging
+  // directory can take long, and what was there only for the sender must not wait for it
+  // (xfer-recv closes the firewall opening it made for the sender here).
+  std::function<void()> sender_done;
   const CancelToken* cancel = nullptr;
 };
 
