@@ -5,12 +5,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <memory>
 
 #include "child_process.h"
+#include "frozen_filesystem.h"
 #include "netns_lan.h"
 #include "program_paths.h"
 #include "run_command.h"
+#include "shell_quote.h"
+#include "sshd_server.h"
 #include "temp_dir.h"
 #include "transfer_harness.h"
 #include "xfer/ticket.h"
@@ -42,7 +46,8 @@ class FirewallTest : public ::testing::Test {
     lan_ = std::make_unique<NetnsLan>(2);
     if (!lan_->status().ok()) GTEST_SKIP() << lan_->status().message();
     WriteFile(tmp_.Sub("ruleset.nft"), kDropAllRuleset);
-    Status loaded = cli::RunCommand(lan_->Exec(kReceiverHost, {kNft, "-f", tmp_.Sub("ruleset.nft")}));
+    Status loaded =
+        cli::RunCommand(lan_->Exec(kReceiverHost, {kNft, "-f", tmp_.Sub("ruleset.nft")}));
     ASSERT_TRUE(loaded.ok()) << loaded.message();
     ruleset_before_ = Ruleset();
     ASSERT_NE(ruleset_before_.find("policy drop"), std::string::npos) << ruleset_before_;
@@ -90,6 +95,14 @@ class FirewallTest : public ::testing::Test {
     sender->WriteStdin(ticket + "\n");
     sender->CloseStdin();
     return sender;
+  }
+
+  // The PID in the comment of the rule an xfer-recv added ("xfer-recv PID"), or 0.
+  pid_t RuleOwner() {
+    constexpr std::string_view kComment = "comment \"xfer-recv ";
+    std::string ruleset = Ruleset();
+    size_t at = ruleset.find(kComment);
+    return at == std::string::npos ? 0 : std::atoi(ruleset.c_str() + at + kComment.size());
   }
 
   std::string receiver_address() const { return lan_->host_address(kReceiverHost); }
@@ -171,6 +184,87 @@ TEST_F(FirewallTest, TheRuleGoesWhenTheReceiverIsTerminated) {
   receiver->Kill(SIGTERM);
   ASSERT_EQ(receiver->Wait(std::chrono::seconds(30)), 1) << receiver->stderr_text();
   EXPECT_EQ(Ruleset(), ruleset_before_);
+}
+
+// Removing a failed transfer's staging directory can take long (a huge tree): the sender's way in
+// must be closed before it starts. DIR is on a filesystem the test freezes mid-transfer, so that
+// the removal blocks at its first step; the rule must be gone while it waits. The transfer fails
+// the way a vanished sender makes it fail.
+TEST_F(FirewallTest, TheRuleGoesBeforeTheStagingDirectoryIsRemoved) {
+  std::string error;
+  auto ext4 = LoopExt4Mount::Mount(tmp_.Sub("dst.img"), dst_, 32, &error);
+  if (!ext4) GTEST_SKIP() << error;
+  std::string ticket;
+  // --exec cat: what arrives goes to stderr, nothing of it into DIR; and nothing arrives.
+  auto receiver = StartReceiver({"--timeout", "30", "--verbose", "--json", "--exec", "cat",
+                                 "--open-firewall-for", sender_address()},
+                                &ticket);
+  ASSERT_FALSE(ticket.empty()) << receiver->stderr_text();
+  WriteFile(tmp_.Sub("ticket"), ticket + "\n");
+  // --stdin: a stream that stays open, with nothing in it, for as long as the test holds it.
+  ChildProcess sender(lan_->Exec(kSenderHost, {XferSendPath(), "--to", receiver_address(),
+                                               "--stdin", "--ticket-file", tmp_.Sub("ticket")}));
+  // Its first progress line: the sender is in, and the staging directory exists.
+  ASSERT_NE(receiver->ReadStdoutLine().find("\"event\":\"progress\""), std::string::npos)
+      << receiver->stderr_text();
+  std::vector<std::string> staging;
+  for (const std::string& name : ListDir(dst_)) {
+    bool directory = std::filesystem::is_directory(dst_ + "/" + name);
+    if (name.starts_with(".xfer-staging-") && directory) staging.push_back(name);
+  }
+  ASSERT_EQ(staging.size(), 1u) << "no staging directory in " << dst_;
+
+  auto frozen = FrozenFilesystem::Freeze(dst_, &error);
+  ASSERT_NE(frozen, nullptr) << error;
+  sender.Kill(SIGKILL);
+  ASSERT_TRUE(receiver->WaitForStderr("firewall: removed the rule"))
+      << "the rule stayed while the staging directory waited to be removed:\n"
+      << receiver->stderr_text();
+  EXPECT_EQ(Ruleset(), ruleset_before_);
+  EXPECT_TRUE(std::filesystem::exists(dst_ + "/" + staging[0]))
+      << "the staging directory went before the rule, on a frozen filesystem?";
+
+  frozen.reset();
+  ASSERT_EQ(receiver->Wait(std::chrono::seconds(30)), 1) << receiver->stderr_text();
+  EXPECT_FALSE(std::filesystem::exists(dst_ + "/" + staging[0]));
+}
+
+// An xfer-recv killed with SIGKILL cannot remove its rule; the process that holds the rules for
+// it does, before `xfer` exits (it waits for the end of xfer-recv's stderr, which that process
+// holds until then). Here the target's xfer-recv is killed mid-transfer, and the operator then
+// stops `xfer`.
+TEST_F(FirewallTest, TheRuleGoesWhenXferRecvIsKilledMidTransfer) {
+  // `xfer` runs on the sending host and reaches both hosts through ssh.
+  SshdServer sender_sshd(lan_->host_namespace(kSenderHost));
+  if (!sender_sshd.status().ok()) GTEST_SKIP() << sender_sshd.status().message();
+  SshdServer receiver_sshd(lan_->host_namespace(kReceiverHost));
+  if (!receiver_sshd.status().ok()) GTEST_SKIP() << receiver_sshd.status().message();
+  Status allowed = cli::RunCommand(
+      lan_->Exec(kReceiverHost, {kNft, "add", "rule", "inet", "filter", "input", "tcp", "dport",
+                                 std::to_string(SshdServer::kNamespacePort), "accept"}));
+  ASSERT_TRUE(allowed.ok()) << allowed.message();
+  ruleset_before_ = Ruleset();
+  // 1 MiB that does not compress, sent at 1 KiB/s (an idle timeout long enough for that): the
+  // transfer is under way for as long as the test needs.
+  std::string noise(1 << 20, '\0');
+  for (size_t i = 0; i < noise.size(); ++i) noise[i] = static_cast<char>((i * 2654435761u) >> 13);
+  WriteFile(data_ + "/noise", noise);
+  std::vector<std::string> ssh = sender_sshd.SshCommand();
+  ssh.insert(ssh.end(), {"-i", receiver_sshd.client_key()});
+  ChildProcess xfer(lan_->Exec(
+      kSenderHost,
+      {XFER_ORCHESTRATOR_BIN_PATH, "--ssh", cli::ShellCommand(ssh), "--bin-dir",
+       std::filesystem::path(XferRecvPath()).parent_path().string(), "--open-firewall", "--verbose",
+       "--limit-rate", "1K", "--idle-timeout", "3600", "--no-compress",
+       "root@" + sender_address() + ":" + data_, "root@" + receiver_address() + ":" + dst_}));
+  ASSERT_TRUE(xfer.WaitForStderr("sender connected from")) << xfer.stderr_text();
+  pid_t receiver = RuleOwner();
+  ASSERT_GT(receiver, 0) << Ruleset();
+
+  ASSERT_EQ(kill(receiver, SIGKILL), 0);
+  xfer.Kill(SIGTERM);
+  EXPECT_EQ(xfer.Wait(std::chrono::seconds(60)), 1) << xfer.stderr_text();
+  EXPECT_EQ(Ruleset(), ruleset_before_) << "the killed xfer-recv's rule stayed";
 }
 
 TEST_F(FirewallTest, WithNoInputChainThereIsNothingToOpen) {

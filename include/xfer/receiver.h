@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -44,7 +45,7 @@ struct ReceiveOptions {
   bool reread_check = false;   // read every file back from disk and check its digest before
                                // committing (after the sync, bypassing the page cache)
   // Extracted files get their metadata as `tar -xp --numeric-owner` as root would give it; each
-  // of these turns a part of that off (ignored when not extracting).
+  // of these turns a part of that off (refused with exec, output_fd or to_archive).
   bool same_owner = true;  // false: what is written belongs to the receiving user
   bool devices = true;     // false: refuse block and character devices, naming the entry
   bool setuid = true;      // false: clear setuid and setgid bits
@@ -66,6 +67,11 @@ struct ReceiveOptions {
   // Also called, while the transfer runs, by the thread that turns away other connections (their
   // refusals: a few lines per 10 s, then a count at the end).
   LogCallback log;
+  // Called once by Run, whatever the outcome, as soon as the sender is done with (it has the
+  // verdict, or it is gone), before anything is cleaned up: removing a failed transfer's staging
+  // directory can take long, and what was there only for the sender must not wait for it
+  // (xfer-recv closes the firewall opening it made for the sender here).
+  std::function<void()> sender_done;
   const CancelToken* cancel = nullptr;
 };
 

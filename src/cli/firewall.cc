@@ -90,8 +90,8 @@ bool ListingHasRule(const std::string& listing, const std::string& handle,
 
 }  // namespace
 
-FirewallOpening::FirewallOpening(LogCallback log)
-    : log_(std::move(log)), comment_("xfer-recv " + std::to_string(getpid())) {}
+FirewallOpening::FirewallOpening(LogCallback log, pid_t owner)
+    : log_(std::move(log)), comment_("xfer-recv " + std::to_string(owner)) {}
 
 FirewallOpening::~FirewallOpening() {
   Status status = Close();

@@ -1,6 +1,8 @@
 // FirewallOpening: lets one sending host through this host's firewall to one TCP port, for as
-// long as the object lives (xfer-recv --open-firewall-for).
+// long as the object lives. xfer-recv --open-firewall-for runs it in its FirewallGuard process.
 #pragma once
+
+#include <sys/types.h>
 
 #include <cstdint>
 #include <string>
@@ -14,8 +16,9 @@ namespace xfer::cli {
 class FirewallOpening {
  public:
   // log receives one kInfo line per rule added or removed, and a kWarning when the destructor
-  // cannot remove a rule.
-  explicit FirewallOpening(LogCallback log);
+  // cannot remove a rule. The rules carry the comment "xfer-recv OWNER": the process they are
+  // for, whichever process adds them.
+  FirewallOpening(LogCallback log, pid_t owner);
   // Close(), reporting a failure through log.
   ~FirewallOpening();
   FirewallOpening(const FirewallOpening&) = delete;
@@ -52,7 +55,7 @@ class FirewallOpening {
   Status RemoveNftRule(const NftRule& rule);
 
   LogCallback log_;
-  std::string comment_;  // marks our rules: "xfer-recv PID"
+  std::string comment_;  // marks our rules: "xfer-recv OWNER"
   std::string nft_;      // full path of nft, when the rules are nftables ones
   std::vector<NftRule> nft_rules_;
   std::vector<IptablesRule> iptables_rules_;

@@ -145,6 +145,7 @@ class ReceiveSession {
     if (status.ok()) status = ReceiveAll(report);
     if (!status.ok()) {
       if (channel_) SendErrorAndClose(channel_.get(), status);
+      SenderDone();
       KeepForResume();
       if (forwarder_) report->peers.push_back(forwarder_->Abort(status));
       return status;
@@ -157,6 +158,7 @@ class ReceiveSession {
           "the transfer is complete but the sender could not be told: " + told.message());
     }
     channel_->CloseWrite();
+    SenderDone();
     if (forwarder_) report->peers.push_back(forwarder_->Wait());
     report->wire_bytes = channel_->BytesSent() + channel_->BytesReceived();
     report->seconds = pacer_.Seconds();
@@ -166,6 +168,10 @@ class ReceiveSession {
  private:
   void Log(LogLevel level, const std::string& line) const {
     if (options_.log) options_.log(level, line);
+  }
+
+  void SenderDone() const {
+    if (options_.sender_done) options_.sender_done();
   }
 
   Status AcceptSender(Socket* listener) {

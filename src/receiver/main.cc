@@ -5,7 +5,7 @@
 #include <optional>
 
 #include "cli_common.h"
-#include "firewall.h"
+#include "firewall_guard.h"
 #include "xfer/receiver.h"
 
 namespace {
@@ -131,9 +131,11 @@ int main(int argc, char** argv) {
       ->needs(preflight_flag);
   app.add_option("--open-firewall-for", open_firewall_for,
                  "Let TCP from this sending host (name or address) through the firewall to the "
-                 "port, from before the ticket is printed until xfer-recv exits (nft: a rule at "
-                 "the top of every input base chain; without nft: iptables/ip6tables INPUT). Only "
-                 "a SIGKILL leaves the rules behind; they carry the comment \"xfer-recv PID\"")
+                 "port, from before the ticket is printed until the sender is done (nft: a rule at "
+                 "the top of every input base chain; without nft: iptables/ip6tables INPUT). The "
+                 "rules are held by a small process of their own, which removes them when "
+                 "xfer-recv exits, or is killed, if it did not; they carry the comment "
+                 "\"xfer-recv PID\"")
       ->type_name("ADDR");
   app.add_option("--forward", forward_host,
                  "Also pass the transfer on, as it arrives and once verified here, to the "
@@ -173,6 +175,18 @@ int main(int argc, char** argv) {
   options.devices = !no_devices;
   options.setuid = !no_setuid;
   xfer::Status status;
+  // The guard is forked, so before any thread starts (the lifeline's, the library's).
+  std::unique_ptr<xfer::cli::FirewallGuard> firewall;
+  if (!open_firewall_for.empty()) {
+    status = xfer::cli::FirewallGuard::Start(options.log, &firewall);
+    if (!status.ok()) return xfer::cli::ReportError(kProgram, status);
+    // Before the staging directory is removed, which can take long; and the guard removes the
+    // rules anyway if this process is killed.
+    options.sender_done = [&firewall, log = options.log] {
+      xfer::Status closed = firewall->Close();
+      if (!closed.ok()) log(xfer::LogLevel::kWarning, "firewall: " + closed.message());
+    };
+  }
   if (!forward_host.empty()) {
     std::string ticket_line;
     xfer::Destination downstream{forward_host, {}};
@@ -189,10 +203,10 @@ int main(int argc, char** argv) {
   std::unique_ptr<xfer::Receiver> receiver;
   status = xfer::Receiver::Listen(options, &receiver);
   if (!status.ok()) return xfer::cli::ReportError(kProgram, status);
-  // Every return from here on removes the rules (SIGINT and SIGTERM cancel, then return too).
-  xfer::cli::FirewallOpening firewall(options.log);
-  if (!open_firewall_for.empty()) {
-    status = firewall.Open(open_firewall_for, receiver->port());
+  // Every return from here on removes the rules (SIGINT and SIGTERM cancel, then return too);
+  // Run removes them before it cleans up.
+  if (firewall) {
+    status = firewall->Open(open_firewall_for, receiver->port());
     if (!status.ok()) return xfer::cli::ReportError(kProgram, status);
   }
   // With --stdout, stdout carries the data: the lines for people and for `xfer` go to stderr.

@@ -104,6 +104,15 @@ std::string ChildProcess::ReadStdoutLine(std::chrono::milliseconds timeout) {
   }
 }
 
+bool ChildProcess::WaitForStderr(const std::string& text, std::chrono::milliseconds timeout) {
+  auto deadline = Clock::now() + timeout;
+  while (err_.find(text) == std::string::npos) {
+    if (stderr_fd_ < 0 || Clock::now() >= deadline) return false;
+    Drain(std::chrono::milliseconds(MillisLeft(deadline)));
+  }
+  return true;
+}
+
 int ChildProcess::Wait(std::chrono::milliseconds timeout) {
   if (exit_code_ >= 0) return exit_code_;
   auto deadline = Clock::now() + timeout;

@@ -24,6 +24,10 @@ class ChildProcess {
   void CloseStdin();
   // Reads one line of stdout (without the newline); "" when stdout ended or the deadline passed.
   std::string ReadStdoutLine(std::chrono::milliseconds timeout = std::chrono::seconds(30));
+  // Waits until what the child wrote on stderr contains text; false if stderr ended, or the
+  // deadline passed, first.
+  bool WaitForStderr(const std::string& text,
+                     std::chrono::milliseconds timeout = std::chrono::seconds(30));
   // Waits for exit (collecting the rest of stdout and stderr); -1 on timeout, 128+N for signal N.
   int Wait(std::chrono::milliseconds timeout = std::chrono::seconds(120));
   void Kill(int signal);
