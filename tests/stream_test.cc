@@ -252,6 +252,24 @@ TEST_F(StreamTest, ACommandSilentLongerThanTheIdleTimeoutFailsTheTransfer) {
   ExpectBothFailedWith(sender.get(), receiver.get(), "'sleep 60' wrote nothing for 1 s");
 }
 
+// A receiver waiting mid-stream on a silent sender stops on SIGTERM (Ctrl-C through xfer), not
+// only when its --idle-timeout (an hour here) runs out, and leaves nothing.
+TEST_F(StreamTest, ASilentSendersReceiverStopsOnSigtermAtOnce) {
+  std::string ticket;
+  auto receiver = StartReceiver(dst_, {"--idle-timeout", "3600", "--exec", "cat"}, &ticket);
+  auto sender = StartSender(
+      ticket, {}, {"--idle-timeout", "3600", "--shell", "--exec", "echo started; sleep 3600"});
+  // The first line went through the receiver's command, whose stdout is the receiver's stderr.
+  ASSERT_TRUE(receiver->WaitForStderr("started\n")) << receiver->stderr_text();
+  receiver->Kill(SIGTERM);
+  EXPECT_EQ(receiver->Wait(std::chrono::seconds(30)), 1) << receiver->stderr_text();
+  EXPECT_TRUE(Contains(receiver->stderr_text(), "xfer-recv: error: cancelled"));
+  EXPECT_EQ(ListDirIgnoringStaging(dst_), std::vector<std::string>{});
+  EXPECT_EQ(ListDir(dst_), std::vector<std::string>{});
+  sender->Kill(SIGTERM);  // which stops its command too
+  EXPECT_NE(sender->Wait(std::chrono::seconds(30)), 0);
+}
+
 TEST_F(StreamTest, UsageErrors) {
   for (const std::vector<std::string>& args :
        {std::vector<std::string>{XferSendPath(), "--to", "h", "--stdin"},

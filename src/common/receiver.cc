@@ -19,6 +19,7 @@
 
 #include "archive_extractor.h"
 #include "archive_file_output.h"
+#include "cancel_relay.h"
 #include "command_process.h"
 #include "connection_gate.h"
 #include "forwarder.h"
@@ -324,6 +325,8 @@ class ReceiveSession {
       return DecodeReceivedFrame(frame, &pool);
     });
     CancelToken stop_network;
+    // Ctrl-C stops the network thread too, which may be waiting on a silent sender.
+    CancelRelay relay_cancel(options_.cancel, &stop_network);
     Status network_status;
     std::thread network([&] {
       network_status = ReadFrames(&workers, &pool, &stop_network);
@@ -350,6 +353,9 @@ class ReceiveSession {
       workers.Abort();
     }
     network.join();
+    if (options_.cancel != nullptr && options_.cancel->IsCancelled()) {
+      return Status(Code::kCancelled, "cancelled");
+    }
     // The network's own failure (the sender vanished, or reported an error) explains more than
     // the pipeline's "stopped" that it caused downstream.
     if (!network_status.ok() && network_status.code() != Code::kCancelled) return network_status;
