@@ -87,20 +87,7 @@ class ConnectionGateTest : public ::testing::Test {
     EXPECT_TRUE(ConnectTcp("127.0.0.1", port_, Soon(), nullptr, &socket).ok());
     return socket;
   }
-  // A connection from another loopback address (127.0.0.0/8 is all ours): another source.
-  Socket ConnectFrom(const char* source) {
-    Socket socket(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    sockaddr_in local{};
-    local.sin_family = AF_INET;
-    inet_pton(AF_INET, source, &local.sin_addr);
-    sockaddr_in gate{};
-    gate.sin_family = AF_INET;
-    gate.sin_port = htons(port_);
-    inet_pton(AF_INET, "127.0.0.1", &gate.sin_addr);
-    EXPECT_EQ(bind(socket.fd(), reinterpret_cast<sockaddr*>(&local), sizeof local), 0) << source;
-    EXPECT_EQ(connect(socket.fd(), reinterpret_cast<sockaddr*>(&gate), sizeof gate), 0) << source;
-    return socket;
-  }
+  Socket ConnectFrom(const char* source) { return testing::ConnectFrom(source, port_); }
   // A connection that sends the first byte of a TLS record and stalls.
   Socket SpeakAndStall(const char* source = "127.0.0.1") {
     Socket socket = ConnectFrom(source);

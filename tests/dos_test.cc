@@ -49,22 +49,6 @@ Socket ConnectRaw(uint16_t port) {
   return socket;
 }
 
-// A connection from another loopback address (127.0.0.0/8 is all ours): another source.
-Socket ConnectFrom(const char* source, uint16_t port) {
-  Socket socket(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  sockaddr_in local{};
-  local.sin_family = AF_INET;
-  inet_pton(AF_INET, source, &local.sin_addr);
-  sockaddr_in receiver{};
-  receiver.sin_family = AF_INET;
-  receiver.sin_port = htons(port);
-  inet_pton(AF_INET, "127.0.0.1", &receiver.sin_addr);
-  EXPECT_EQ(bind(socket.fd(), reinterpret_cast<sockaddr*>(&local), sizeof local), 0) << source;
-  EXPECT_EQ(connect(socket.fd(), reinterpret_cast<sockaddr*>(&receiver), sizeof receiver), 0)
-      << source;
-  return socket;
-}
-
 // False when the receiver had already closed the connection.
 bool SendGarbage(const Socket& socket) {
   std::string garbage = "GET / HTTP/1.0\r\n\r\n" + std::string(600, '\x16');

@@ -22,9 +22,8 @@
 //   u32 length (1 .. 1 MiB, little-endian) || body (length bytes) || tag (16 bytes)
 //   tag = ChaCha20-Poly1305 with an empty plaintext (record_mac.h) under the direction's key,
 //         nonce = 4 zero bytes || u64 record number, additional data = length field || body
-//   client -> server key = HKDF-SHA256(secret, info = "xfer1 plain mac client to server" || Nc ||
-//   Ns) server -> client key = HKDF-SHA256(secret, info = "xfer1 plain mac server to client" || Nc
-//   || Ns)
+//   keys = HKDF-SHA256(secret, info = LABEL || Nc || Ns), LABEL = "xfer1 plain mac client to
+//          server" one way and "xfer1 plain mac server to client" the other
 //
 // A body reaches the caller only after its tag verified, so a changed, dropped, reordered,
 // replayed or reflected record, or one from another connection, fails the read (kCorrupt). Each

@@ -1,6 +1,9 @@
 // What a test can tell about a connection from its own end without disturbing it.
 #pragma once
 
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 
@@ -25,6 +28,23 @@ inline bool ClosedByPeer(const Socket& socket, Deadline deadline) {
 inline bool StillOpen(const Socket& socket) {
   char byte;
   return recv(socket.fd(), &byte, 1, MSG_DONTWAIT) < 0 && errno == EAGAIN;
+}
+
+// A connection to 127.0.0.1:port from another loopback address (127.0.0.0/8 is all ours): another
+// source, as far as the receiver can tell.
+inline Socket ConnectFrom(const char* source, uint16_t port) {
+  Socket socket(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_in local{};
+  local.sin_family = AF_INET;
+  inet_pton(AF_INET, source, &local.sin_addr);
+  sockaddr_in receiver{};
+  receiver.sin_family = AF_INET;
+  receiver.sin_port = htons(port);
+  inet_pton(AF_INET, "127.0.0.1", &receiver.sin_addr);
+  EXPECT_EQ(bind(socket.fd(), reinterpret_cast<sockaddr*>(&local), sizeof local), 0) << source;
+  EXPECT_EQ(connect(socket.fd(), reinterpret_cast<sockaddr*>(&receiver), sizeof receiver), 0)
+      << source;
+  return socket;
 }
 
 }  // namespace xfer::testing
