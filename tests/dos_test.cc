@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "channel.h"
+#include "sanitized.h"
 #include "socket.h"
 #include "socket_probe.h"
 #include "tcp_proxy.h"
@@ -224,10 +225,9 @@ TEST_F(DosTest, SenderGetsInPastACrowdThatSpeaksAndStallsFromSeveralAddresses) {
   ExpectNoSecret(receiver->stderr_text(), ticket);
   ExpectNoSecret(sender->stderr_text(), ticket);
   ASSERT_GT(receiver->peak_rss_kib(), 0);
-#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
-  // Not under the sanitizers, whose allocators hold freed memory back.
-  EXPECT_LE(receiver->peak_rss_kib(), kReceiverPeakRssBoundKiB);
-#endif
+  if (!kSanitized) {
+    EXPECT_LE(receiver->peak_rss_kib(), kReceiverPeakRssBoundKiB);
+  }
   // For the record, not asserted.
   std::cerr << "sender done after " << sender_ms.count() << " ms; receiver peak RSS "
             << receiver->peak_rss_kib() << " KiB\n";
@@ -314,12 +314,11 @@ TEST_F(DosFloodTest, AThousandBadConnectionsDuringATransferNeitherStopItNorGrowM
   // a connection away keeps nothing, so the flood may add only what its thread touches once (its
   // stack, an allocator arena, log lines): far under 2 MiB, while keeping a few KiB for each of
   // the 1,000 connections would exceed it (4 KiB each does: 22 MiB against 17).
-#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
-  // Not under scripts/sanitize.sh: the sanitizers' allocators hold freed memory back (ASan's
-  // quarantine, TSan's per-thread caches and shadow), so the RSS says nothing about xfer there.
-  EXPECT_LE(flooded.peak_rss_kib, quiet.peak_rss_kib + 2048)
-      << "quiet run: " << quiet.peak_rss_kib << " KiB, flooded: " << flooded.peak_rss_kib << " KiB";
-#endif
+  if (!kSanitized) {
+    EXPECT_LE(flooded.peak_rss_kib, quiet.peak_rss_kib + 2048)
+        << "quiet run: " << quiet.peak_rss_kib << " KiB, flooded: " << flooded.peak_rss_kib
+        << " KiB";
+  }
   EXPECT_NE(flooded.receiver_log.find("refused connection from 127.0.0.1:"), std::string::npos)
       << flooded.receiver_log;
   EXPECT_NE(flooded.receiver_log.find("refused 1000 connections while the transfer ran"),

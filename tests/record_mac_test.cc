@@ -32,11 +32,11 @@ TEST_F(RecordMacTest, VerifiesItsOwnTag) {
   EXPECT_TRUE(mac_->Verify(5, head_, body_, tag.data()));
 }
 
-// Head and body are one message, wherever it is split, and the same tag comes again for the same
-// record (the key schedule is reused, the state is not).
-TEST_F(RecordMacTest, TagCoversHeadAndBodyAsOneMessage) {
-  std::vector<uint8_t> joined = head_;
-  joined.insert(joined.end(), body_.begin(), body_.end());
+// Body and head are one message (body first), wherever it is split, and the same tag comes again
+// for the same record (the key schedule is reused, the state is not).
+TEST_F(RecordMacTest, TagCoversBodyAndHeadAsOneMessage) {
+  std::vector<uint8_t> joined = body_;
+  joined.insert(joined.end(), head_.begin(), head_.end());
   EXPECT_EQ(TagOf(5, head_, body_), TagOf(5, joined, {}));
   EXPECT_EQ(TagOf(5, head_, body_), TagOf(5, head_, body_));
 }

@@ -21,7 +21,7 @@
 //
 //   u32 length (1 .. 1 MiB, little-endian) || body (length bytes) || tag (16 bytes)
 //   tag = ChaCha20-Poly1305 with an empty plaintext (record_mac.h) under the direction's key,
-//         nonce = 4 zero bytes || u64 record number, additional data = length field || body
+//         nonce = 4 zero bytes || u64 record number, additional data = body || length field
 //   keys = HKDF-SHA256(secret, info = LABEL || Nc || Ns), LABEL = "xfer1 plain mac client to
 //          server" one way and "xfer1 plain mac server to client" the other
 //

@@ -52,9 +52,9 @@ Status RecordMac::Compute(uint64_t seq, std::span<const uint8_t> head,
   // Records are at most a few MiB (plain_channel.cc), well within an int.
   if (head.size() + body.size() > INT_MAX ||
       EVP_EncryptInit_ex2(ctx, nullptr, nullptr, nonce, nullptr) != 1 ||
-      EVP_EncryptUpdate(ctx, nullptr, &len, head.data(), static_cast<int>(head.size())) != 1 ||
       (!body.empty() &&
        EVP_EncryptUpdate(ctx, nullptr, &len, body.data(), static_cast<int>(body.size())) != 1) ||
+      EVP_EncryptUpdate(ctx, nullptr, &len, head.data(), static_cast<int>(head.size())) != 1 ||
       EVP_EncryptFinal_ex(ctx, no_output, &len) != 1 ||
       EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, kTagSize, tag) != 1) {
     return MacError("computing a tag failed");

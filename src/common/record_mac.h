@@ -1,9 +1,11 @@
 // RecordMac: the tag plain mode puts on every record (plain_channel.cc, docs/protocol.md §2).
 //
-// It is ChaCha20-Poly1305 (RFC 8439) with an empty plaintext: the record's length field and body
-// are the additional data, the 96-bit nonce is 4 zero bytes then the record's sequence number
+// It is ChaCha20-Poly1305 (RFC 8439) with an empty plaintext: the record's body and then its
+// length field are the additional data (in that order: OpenSSL's Poly1305 runs at half speed
+// over data that starts 4 bytes into a 16-byte block, 7.4 against 14.8 GB/s here), the 96-bit
+// nonce is 4 zero bytes then the record's sequence number
 // (u64, little-endian). Each direction of a connection has its own key, so a nonce never repeats
-// under a key. Poly1305 over the data is the cost (OpenSSL: ~16 GB/s per core here, against
+// under a key. Poly1305 over the data is the cost (OpenSSL: ~15 GB/s per core here, against
 // ~10 GB/s for GMAC and ~2 GB/s for HMAC-SHA256; docs/protocol.md §2), and ChaCha20 makes
 // the one-time Poly1305 key of each record as the AEAD does.
 #pragma once
@@ -29,7 +31,7 @@ class RecordMac {
   RecordMac(const RecordMac&) = delete;
   RecordMac& operator=(const RecordMac&) = delete;
 
-  // The tag of record seq: over head, then body (passed apart so neither is copied).
+  // The tag of record seq: over body, then head (passed apart so neither is copied).
   Status Compute(uint64_t seq, std::span<const uint8_t> head, std::span<const uint8_t> body,
                  Tag tag);
   // True when tag is record seq's (constant-time compare).
