@@ -115,15 +115,15 @@ void BM_Channel(benchmark::State& state) {
   if (!ok || !server) return state.SkipWithError("handshake");
   std::thread drain([&] {
     Buffer sink(kChunk);
-    while (server->ReadExact(sink.data(), kChunk, Deadline::After(std::chrono::seconds(10)),
-                             nullptr)
-               .ok()) {
+    while (
+        server->ReadExact(sink.data(), kChunk, Deadline::After(std::chrono::seconds(10)), nullptr)
+            .ok()) {
     }
   });
   Buffer chunk = MixedChunk();
   for (auto _ : state) {
-    Status s = client->WriteAll(chunk.data(), kChunk, Deadline::After(std::chrono::seconds(10)),
-                                nullptr);
+    Status s =
+        client->WriteAll(chunk.data(), kChunk, Deadline::After(std::chrono::seconds(10)), nullptr);
     if (!s.ok()) state.SkipWithError(s.message().c_str());
   }
   state.SetBytesProcessed(state.iterations() * kChunk);

@@ -17,11 +17,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   xfer::EncodeFrameHeader(header, encoded);
   if (std::memcmp(encoded, data, sizeof encoded) != 0) std::abort();
   // What the limits promise to the code that allocates the payload.
-  uint32_t limit =
-      header.type == xfer::FrameType::kData || header.type == xfer::FrameType::kManifest ||
-              header.type == xfer::FrameType::kHeld
-          ? xfer::kMaxChunkSize
-          : xfer::kMaxControlPayload;
+  uint32_t limit = header.type == xfer::FrameType::kData ||
+                           header.type == xfer::FrameType::kManifest ||
+                           header.type == xfer::FrameType::kHeld
+                       ? xfer::kMaxChunkSize
+                       : xfer::kMaxControlPayload;
   if (header.payload_len > limit || header.raw_len > xfer::kMaxChunkSize) std::abort();
   return 0;
 }

@@ -48,20 +48,28 @@ class Pipeline {
 // A 1 Gbit/s link: the raw rate is the link's rate times the level's compression ratio.
 double SlowLink(int level) {
   switch (level) {
-    case 0: return 120e6;
-    case -5: return 200e6;
-    case -1: return 260e6;
-    default: return 300e6;
+    case 0:
+      return 120e6;
+    case -5:
+      return 200e6;
+    case -1:
+      return 260e6;
+    default:
+      return 300e6;
   }
 }
 
 // A receiver short of CPU: every bit of compression the sender does slows it down.
 double BusyReceiver(int level) {
   switch (level) {
-    case 0: return 1000e6;
-    case -5: return 850e6;
-    case -1: return 800e6;
-    default: return 700e6;
+    case 0:
+      return 1000e6;
+    case -5:
+      return 850e6;
+    case -1:
+      return 800e6;
+    default:
+      return 700e6;
   }
 }
 

@@ -13,7 +13,8 @@ Buffer Filled(size_t size, bool compressible) {
   Buffer b(size);
   std::mt19937 rng(7);
   for (size_t i = 0; i < size; ++i) {
-    b.data()[i] = compressible ? static_cast<uint8_t>("abcdefgh"[i % 8]) : static_cast<uint8_t>(rng());
+    b.data()[i] =
+        compressible ? static_cast<uint8_t>("abcdefgh"[i % 8]) : static_cast<uint8_t>(rng());
   }
   b.set_size(size);
   return b;

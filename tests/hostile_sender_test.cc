@@ -116,9 +116,9 @@ class HostileSenderTest : public ::testing::Test {
         header.payload_len = header.raw_len = static_cast<uint32_t>(chunk.size());
         header.checksum =
             ChunkChecksum(reinterpret_cast<const uint8_t*>(chunk.data()), chunk.size());
-        Status status = WriteFrame(channel.get(), header,
-                                   reinterpret_cast<const uint8_t*>(chunk.data()), deadline,
-                                   nullptr, true);
+        Status status =
+            WriteFrame(channel.get(), header, reinterpret_cast<const uint8_t*>(chunk.data()),
+                       deadline, nullptr, true);
         if (!status.ok()) break;  // the receiver gave up on us: hear why below
       }
       Trailer trailer;
@@ -128,8 +128,7 @@ class HostileSenderTest : public ::testing::Test {
                                            EncodeTrailer(trailer), deadline, nullptr);
       (void)ignored_status;
     }
-    return ReadControl(channel.get(), FrameType::kResult, "receiver", &ignored, deadline,
-                       nullptr);
+    return ReadControl(channel.get(), FrameType::kResult, "receiver", &ignored, deadline, nullptr);
   }
 
   void ExpectNothingWritten() {

@@ -27,7 +27,6 @@ namespace {
 
 using Names = std::vector<std::string>;
 
-
 class LimitRateTest : public ::testing::Test {
  protected:
   void SetUp() override {

@@ -118,7 +118,8 @@ TEST(SshdServerTest, RefusesAKeyItDidNotAuthorize) {
   TempDir dir;
   std::string stranger = dir.Sub("stranger_key");
   ASSERT_TRUE(
-      cli::RunCommand({"/usr/bin/ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", stranger}).ok());
+      cli::RunCommand({"/usr/bin/ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", stranger})
+          .ok());
   std::vector<std::string> argv = SshArgv(sshd, "root@127.0.0.1", "echo hi");
   for (std::string& word : argv) {
     if (word == sshd.client_key()) word = stranger;

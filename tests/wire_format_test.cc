@@ -32,7 +32,12 @@ TEST(WireFormat, FrameHeaderLayoutIsLittleEndianAndFixed) {
   uint8_t out[kFrameHeaderSize];
   EncodeFrameHeader(h, out);
   EXPECT_EQ(Hex(out, sizeof out),
-            "04010000" "04030201" "8877665544332211" "00001000" "00000000" "a8a7a6a5a4a3a2a1");
+            "04010000"
+            "04030201"
+            "8877665544332211"
+            "00001000"
+            "00000000"
+            "a8a7a6a5a4a3a2a1");
 }
 
 TEST(WireFormat, FrameHeaderRoundTrips) {
@@ -97,8 +102,17 @@ TEST(WireFormat, HelloLayoutIsFixed) {
   hello.allocated_bytes = 0x20;
   hello.top_names = {"db"};
   EXPECT_EQ(Hex(EncodeHello(hello)),
-            "58465231" "0100" "0000" "00001000" "0300000000000000" "0200000000000000"
-            "1000000000000000" "2000000000000000" "01000000" "02000000" "6462");
+            "58465231"
+            "0100"
+            "0000"
+            "00001000"
+            "0300000000000000"
+            "0200000000000000"
+            "1000000000000000"
+            "2000000000000000"
+            "01000000"
+            "02000000"
+            "6462");
 }
 
 TEST(WireFormat, HelloRoundTripsAndRefusesUnsafeNames) {
@@ -198,8 +212,16 @@ TEST(WireFormat, AStreamHelloHasTheStreamFlagAndNoNamesOrEntries) {
   hello.chunk_size = 1 << 20;
   hello.stream = true;
   std::string encoded = EncodeHello(hello);
-  EXPECT_EQ(Hex(encoded), "58465231" "0100" "0200" "00001000" "0000000000000000"
-                          "0000000000000000" "0000000000000000" "0000000000000000" "00000000");
+  EXPECT_EQ(Hex(encoded),
+            "58465231"
+            "0100"
+            "0200"
+            "00001000"
+            "0000000000000000"
+            "0000000000000000"
+            "0000000000000000"
+            "0000000000000000"
+            "00000000");
   Hello back;
   ASSERT_TRUE(DecodeHello(encoded, &back).ok());
   EXPECT_TRUE(back.stream);

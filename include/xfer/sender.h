@@ -42,10 +42,10 @@ struct SendOptions {
   std::vector<std::string> exec;
   int stream_fd = -1;
   bool compress = true;
-  int level = 0;                    // zstd level 1 to 19, or 0: adapt per chunk to the bottleneck
-  int threads = 0;                  // compression threads; 0: the idle cores
-  uint32_t chunk_size = 1 << 20;    // bytes of pax stream per frame, 64 KiB to 16 MiB
-  std::chrono::seconds timeout{300};       // connecting, and waiting for the verdicts
+  int level = 0;                      // zstd level 1 to 19, or 0: adapt per chunk to the bottleneck
+  int threads = 0;                    // compression threads; 0: the idle cores
+  uint32_t chunk_size = 1 << 20;      // bytes of pax stream per frame, 64 KiB to 16 MiB
+  std::chrono::seconds timeout{300};  // connecting, and waiting for the verdicts
   // Longest silence of a receiver while streaming. Among several, one that takes no data for
   // half of it is dropped, before the others' receivers (waiting as long by default) give up.
   std::chrono::seconds idle_timeout{60};

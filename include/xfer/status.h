@@ -44,9 +44,9 @@ class [[nodiscard]] Status {
 };
 
 // Evaluates a Status expression and returns it from the enclosing function if it failed.
-#define XFER_RETURN_IF_ERROR(expr)            \
-  do {                                        \
-    ::xfer::Status xfer_status_ = (expr);     \
+#define XFER_RETURN_IF_ERROR(expr)               \
+  do {                                           \
+    ::xfer::Status xfer_status_ = (expr);        \
     if (!xfer_status_.ok()) return xfer_status_; \
   } while (0)
 

@@ -108,9 +108,8 @@ ProgressCallback StderrProgress(std::string_view program) {
       return;
     }
     double percent = 100.0 * p.done_bytes / p.total_bytes;
-    std::fprintf(stderr, "%s%s: %.1f%% %llu/%llu bytes, %llu entries, %.1f MB/s%s",
-                 tty ? "\r" : "", name.c_str(), percent,
-                 static_cast<unsigned long long>(p.done_bytes),
+    std::fprintf(stderr, "%s%s: %.1f%% %llu/%llu bytes, %llu entries, %.1f MB/s%s", tty ? "\r" : "",
+                 name.c_str(), percent, static_cast<unsigned long long>(p.done_bytes),
                  static_cast<unsigned long long>(p.total_bytes),
                  static_cast<unsigned long long>(p.entries_done), rate, tty ? "\033[K" : "\n");
     std::fflush(stderr);
@@ -189,8 +188,8 @@ bool ParseSize(const std::string& text, uint64_t* out) {
 }
 
 std::string VersionLine(std::string_view program) {
-  return std::string(program) + " " XFER_VERSION " (protocol " +
-         std::to_string(kProtocolVersion) + ")";
+  return std::string(program) + " " XFER_VERSION " (protocol " + std::to_string(kProtocolVersion) +
+         ")";
 }
 
 std::string PreflightJson(const std::string& fields) {

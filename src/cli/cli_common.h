@@ -2,7 +2,6 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
-
 #include <chrono>
 #include <cstdint>
 #include <string>
@@ -43,7 +42,6 @@ void AddCommonFlags(CLI::App* app, std::string_view program, CommonFlags* flags)
 // Parses argv; false when the program should exit now with *exit_code (--help, --version, or a
 // usage error, which CLI11 has already printed).
 bool ParseCommandLine(CLI::App* app, int argc, char** argv, int* exit_code);
-
 
 // A progress line on stderr, redrawn in place on a terminal.
 ProgressCallback StderrProgress(std::string_view program);

@@ -14,7 +14,6 @@
 
 namespace xfer::cli {
 
-
 std::string JoinWords(const std::vector<std::string>& words) {
   std::string joined;
   for (const std::string& word : words) {
@@ -50,8 +49,8 @@ Status RunCommand(const std::vector<std::string>& argv, std::chrono::millisecond
   while (!process->OutputEnded() && Process::Clock::now() < deadline) {
     std::vector<pollfd> fds;
     process->AddPollFds(&fds);
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline -
-                                                                      Process::Clock::now());
+    auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Process::Clock::now());
     if (poll(fds.data(), fds.size(), static_cast<int>(std::max<int64_t>(left.count(), 0))) < 0 &&
         errno != EINTR) {
       return Status::FromErrno(errno, "waiting for " + command);

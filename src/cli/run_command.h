@@ -13,9 +13,9 @@ namespace xfer::cli {
 // tools live, and which a cron job's or a sudo user's PATH may lack); "" when there is none.
 std::string FindProgram(const std::string& name);
 
-// Runs argv (argv[0] a full path) with stdin closed and collects its stdout in *out (if given). Fails
-// when the command cannot start, exits non-zero or by a signal (the message names the command and
-// carries its stderr on one line), or outlives the timeout (it is then killed).
+// Runs argv (argv[0] a full path) with stdin closed and collects its stdout in *out (if given).
+// Fails when the command cannot start, exits non-zero or by a signal (the message names the command
+// and carries its stderr on one line), or outlives the timeout (it is then killed).
 Status RunCommand(const std::vector<std::string>& argv,
                   std::chrono::milliseconds timeout = std::chrono::seconds(30),
                   std::string* out = nullptr);

@@ -46,9 +46,9 @@ class AdaptiveLevel {
 
   // What the network thread sees before taking a chunk.
   struct Sample {
-    size_t ready;      // compressed chunks waiting for the network thread
-    size_t unstarted;  // chunks waiting for a compression worker
-    size_t capacity;   // the most chunks the queue holds
+    size_t ready;         // compressed chunks waiting for the network thread
+    size_t unstarted;     // chunks waiting for a compression worker
+    size_t capacity;      // the most chunks the queue holds
     uint64_t sent_bytes;  // raw bytes sent so far
     Clock::time_point now;
   };

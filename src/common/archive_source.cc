@@ -40,7 +40,6 @@ Status Replaced(const std::string& shown) {
   return Status(Code::kIoError, shown + " was replaced while being read");
 }
 
-
 class SourceArchiver {
  public:
   SourceArchiver(const CancelToken* cancel, const HeldFiles* held, Manifest* manifest,

@@ -51,7 +51,8 @@ std::vector<std::pair<int64_t, int64_t>> DataExtents(struct archive_entry* entry
 // hole/data boundary.
 Status WriteHole(const FileCopyContext& context, int64_t from, int64_t to, int64_t digested,
                  const std::string& shown) {
-  if (to > digested) context.hasher->UpdateZeros(static_cast<uint64_t>(to - std::max(from, digested)));
+  if (to > digested)
+    context.hasher->UpdateZeros(static_cast<uint64_t>(to - std::max(from, digested)));
   int64_t length = to - from;
   while (length > 0) {
     size_t n = static_cast<size_t>(std::min<int64_t>(length, kZeroBlock));
@@ -148,7 +149,8 @@ void ClipSparseMap(struct archive_entry* entry, int64_t start) {
   if (!any) archive_entry_sparse_add_entry(entry, size, 0);
 }
 
-Status HashPrefix(const FileCopyContext& context, int fd, int64_t length, const std::string& shown) {
+Status HashPrefix(const FileCopyContext& context, int fd, int64_t length,
+                  const std::string& shown) {
   context.hasher->Reset();
   int64_t offset = 0;
   while (offset < length) {

@@ -8,11 +8,11 @@
 #include <string>
 #include <vector>
 
-#include "xxh128_hasher.h"
 #include "archive_pax_writer.h"
 #include "manifest.h"
 #include "xfer/cancel.h"
 #include "xfer/status.h"
+#include "xxh128_hasher.h"
 
 namespace xfer {
 

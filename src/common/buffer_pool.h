@@ -13,7 +13,8 @@ namespace xfer {
 class BufferPool {
  public:
   // Buffers of buffer_size bytes; at most max_free are kept when returned.
-  BufferPool(size_t buffer_size, size_t max_free) : buffer_size_(buffer_size), max_free_(max_free) {}
+  BufferPool(size_t buffer_size, size_t max_free)
+      : buffer_size_(buffer_size), max_free_(max_free) {}
 
   // An empty buffer with at least `capacity` bytes (a pooled one when capacity fits).
   Buffer Take(size_t capacity) {

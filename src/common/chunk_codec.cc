@@ -1,9 +1,10 @@
 #include "chunk_codec.h"
 
-#include "xxhash_dispatch.h"
 #include <zstd_errors.h>
 
 #include <cstdlib>
+
+#include "xxhash_dispatch.h"
 
 namespace xfer {
 

@@ -36,8 +36,8 @@ class HeldVerifier {
   // back with its digest. Blocks while kQueued files wait.
   void Add(UniqueFd fd, uint64_t size, size_t tag, std::string shown);
 
-  // Waits until every queued file is digested (call once): (tag, digest) in the order added, or the first
-  // failure ("reading db/x: ...", "db/x changed size while being read").
+  // Waits until every queued file is digested (call once): (tag, digest) in the order added, or the
+  // first failure ("reading db/x: ...", "db/x changed size while being read").
   Status Finish(std::vector<std::pair<size_t, Digest128>>* digests);
 
  private:

@@ -50,9 +50,9 @@ Status Receiver::Preflight(const ReceiveOptions& options, const IncomingTransfer
   if (options.resume) {
     XFER_RETURN_IF_ERROR(StagingDir::HeldAllocated(options.dest_dir, incoming.names, &held));
   }
-  XFER_RETURN_IF_ERROR(CheckAdmission(options.dest_dir, incoming.names, options.overwrite,
-                                      incoming.allocated_bytes - std::min(held, incoming.allocated_bytes),
-                                      incoming.entries));
+  XFER_RETURN_IF_ERROR(CheckAdmission(
+      options.dest_dir, incoming.names, options.overwrite,
+      incoming.allocated_bytes - std::min(held, incoming.allocated_bytes), incoming.entries));
   return AvailableBytes(options.dest_dir, free_bytes);
 }
 

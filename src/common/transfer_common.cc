@@ -4,7 +4,6 @@
 #include <stdlib.h>
 
 #include <algorithm>
-
 #include <cstdio>
 #include <thread>
 

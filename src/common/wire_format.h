@@ -19,7 +19,7 @@
 namespace xfer {
 
 constexpr size_t kFrameHeaderSize = 32;
-constexpr uint32_t kMaxChunkSize = 16 << 20;     // a DATA or MANIFEST payload, raw or compressed
+constexpr uint32_t kMaxChunkSize = 16 << 20;      // a DATA or MANIFEST payload, raw or compressed
 constexpr uint32_t kMaxControlPayload = 1 << 20;  // HELLO, ERROR, TRAILER, RESULT
 constexpr uint32_t kMaxPathBytes = 1 << 20;       // one path in HELLO or MANIFEST
 

@@ -1,9 +1,9 @@
 #include "xxh128_hasher.h"
 
-#include "xxhash_dispatch.h"
-
 #include <algorithm>
 #include <cstdlib>
+
+#include "xxhash_dispatch.h"
 
 namespace xfer {
 

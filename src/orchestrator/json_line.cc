@@ -41,12 +41,26 @@ class Reader {
       if (pos_ >= text_.size()) return false;
       char escape = text_[pos_++];
       switch (escape) {
-        case '"': case '\\': case '/': *out += escape; break;
-        case 'b': *out += '\b'; break;
-        case 'f': *out += '\f'; break;
-        case 'n': *out += '\n'; break;
-        case 'r': *out += '\r'; break;
-        case 't': *out += '\t'; break;
+        case '"':
+        case '\\':
+        case '/':
+          *out += escape;
+          break;
+        case 'b':
+          *out += '\b';
+          break;
+        case 'f':
+          *out += '\f';
+          break;
+        case 'n':
+          *out += '\n';
+          break;
+        case 'r':
+          *out += '\r';
+          break;
+        case 't':
+          *out += '\t';
+          break;
         case 'u': {
           if (pos_ + 4 > text_.size()) return false;
           std::string hex(text_.substr(pos_, 4));
@@ -69,8 +83,8 @@ class Reader {
   bool ReadNumber(double* out) {
     SkipSpace();
     size_t start = pos_;
-    while (pos_ < text_.size() && std::string_view("+-0123456789.eE").find(text_[pos_]) !=
-                                      std::string_view::npos) {
+    while (pos_ < text_.size() &&
+           std::string_view("+-0123456789.eE").find(text_[pos_]) != std::string_view::npos) {
       ++pos_;
     }
     if (pos_ == start) return false;

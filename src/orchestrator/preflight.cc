@@ -1,8 +1,8 @@
 #include "preflight.h"
 
-#include <memory>
-
 #include <signal.h>
+
+#include <memory>
 
 #include "json_line.h"
 #include "process.h"
@@ -33,10 +33,10 @@ Status Answer(Question* question, cli::Process::Clock::time_point deadline, Json
     status = Status(Code::kProtocol, "unexpected answer: " + line.substr(0, 200));
   }
   if (status.ok() && answer->Count("protocol") != kProtocolVersion) {
-    status = Status(Code::kProtocol,
-                    "speaks protocol " + std::to_string(answer->Count("protocol")) +
-                        ", this xfer speaks " + std::to_string(kProtocolVersion) +
-                        " (install the same version everywhere)");
+    status =
+        Status(Code::kProtocol, "speaks protocol " + std::to_string(answer->Count("protocol")) +
+                                    ", this xfer speaks " + std::to_string(kProtocolVersion) +
+                                    " (install the same version everywhere)");
   }
   question->process->CloseStdin();
   if (!question->process->Wait(deadline)) question->process->Kill(SIGKILL);
@@ -76,9 +76,9 @@ std::vector<Question> AskTargets(const Plan& plan, Hosts* hosts, const std::stri
     args.insert(args.end(), extra.begin(), extra.end());
     args.insert(args.end(), {"--", target.path});
     questions[i].host_label = "target " + TargetLabel(target);
-    questions[i].started = cli::Process::Start(hosts->Command(target, "xfer-recv", args),
-                                          "xfer-recv on " + HostName(target),
-                                          &questions[i].process);
+    questions[i].started =
+        cli::Process::Start(hosts->Command(target, "xfer-recv", args),
+                            "xfer-recv on " + HostName(target), &questions[i].process);
   }
   return questions;
 }

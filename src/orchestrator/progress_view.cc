@@ -26,8 +26,8 @@ std::string TerminalLine(const TargetState& t) {
     eta = std::to_string(static_cast<long long>((t.total_bytes - t.bytes) / rate + 0.5)) + " s";
   }
   if (t.total_bytes == 0) {  // a stream (a live backup): its size is known at its end
-    std::snprintf(line, sizeof line, "%-30.30s %10s so far %7.1f MB/s  ratio %.2f",
-                  t.label.c_str(), Megabytes(t.bytes).c_str(), rate / 1e6, ratio);
+    std::snprintf(line, sizeof line, "%-30.30s %10s so far %7.1f MB/s  ratio %.2f", t.label.c_str(),
+                  Megabytes(t.bytes).c_str(), rate / 1e6, ratio);
     return line;
   }
   std::snprintf(line, sizeof line, "%-30.30s %5.1f%% %10s of %-10s %7.1f MB/s  ETA %-7s ratio %.2f",
@@ -111,10 +111,11 @@ size_t ProgressView::Summary(const std::vector<TargetState>& targets, double sec
   size_t verified = 0;
   for (const TargetState& t : targets) verified += t.ok ? 1 : 0;
   if (mode_ == Mode::kJson) {
-    std::printf("{\"event\":\"summary\",\"ok\":%s,\"targets\":%zu,\"verified\":%zu,"
-                "\"failed\":%zu,\"seconds\":%.3f}\n",
-                verified == targets.size() ? "true" : "false", targets.size(), verified,
-                targets.size() - verified, seconds);
+    std::printf(
+        "{\"event\":\"summary\",\"ok\":%s,\"targets\":%zu,\"verified\":%zu,"
+        "\"failed\":%zu,\"seconds\":%.3f}\n",
+        verified == targets.size() ? "true" : "false", targets.size(), verified,
+        targets.size() - verified, seconds);
     std::fflush(stdout);
     return verified;
   }

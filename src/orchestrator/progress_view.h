@@ -20,7 +20,7 @@ struct TargetState {
   uint64_t total_bytes = 0;
   uint64_t wire_bytes = 0;
   uint64_t resumed_bytes = 0;  // held from an interrupted transfer, not sent again
-  double seconds = 0;  // the receiver's own clock, since it accepted the sender
+  double seconds = 0;          // the receiver's own clock, since it accepted the sender
   bool finished = false;
   bool ok = false;
   std::string error;

@@ -37,8 +37,8 @@ Status Hosts::Create(std::vector<std::string> ssh_command, std::string bin_dir,
 Hosts::~Hosts() {
   for (const std::string& target : ssh_targets_) {
     std::vector<std::string> argv = ssh_command_;
-    argv.insert(argv.end(), {"-o", "ControlPath=" + control_dir_ + "/%C", "-O", "exit", "--",
-                             target});
+    argv.insert(argv.end(),
+                {"-o", "ControlPath=" + control_dir_ + "/%C", "-O", "exit", "--", target});
     std::unique_ptr<cli::Process> stop;
     if (cli::Process::Start(argv, "ssh -O exit " + target, &stop).ok()) {
       stop->CloseStdin();

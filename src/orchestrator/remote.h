@@ -38,7 +38,7 @@ class Hosts {
 
   std::vector<std::string> ssh_command_;
   std::string bin_dir_;
-  std::string control_dir_;          // private directory for the ControlPath sockets
+  std::string control_dir_;            // private directory for the ControlPath sockets
   std::set<std::string> ssh_targets_;  // connections to close at the end
 };
 
