@@ -153,5 +153,30 @@ TEST_F(HostileUserTest, StagingSwappedForSymlinkWithResumeRedirectsNothing) {
   EXPECT_TRUE(IsRealDirectory(Dest() + "/top")) << log;
 }
 
+// The attacker's own DIR/top, replaced with --overwrite while the attacker keeps creating files in
+// it (its working directory): once swapped out, the old tree may refuse to go, which must not turn
+// a committed transfer into a failure.
+TEST_F(HostileUserTest, OverwritingATreeItsOwnerKeepsFillingStillSucceeds) {
+  ASSERT_EQ(mkdir(Dest().c_str(), 01777), 0);
+  ASSERT_EQ(chmod(Dest().c_str(), 01777), 0);
+  ASSERT_EQ(mkdir((Dest() + "/top").c_str(), 0755), 0);
+  ASSERT_EQ(chown((Dest() + "/top").c_str(), kNobody, kNobody), 0);
+  ChildProcess filler({"/usr/bin/setpriv", "--reuid", std::to_string(kNobody), "--regid",
+                       std::to_string(kNobody), "--clear-groups", "--", "/bin/sh", "-c",
+                       "cd '" + Dest() +
+                           "/top' && echo filling && i=0 && "
+                           "while :; do : > f$i; i=$((i+1)); done"});
+  ASSERT_EQ(filler.ReadStdoutLine(), "filling");
+  std::string ticket;
+  auto receiver = StartReceiver(Dest(), {"--overwrite"}, &ticket);
+  auto sender = StartSender(ticket, {tmp_.Sub("src/top")});
+  EXPECT_EQ(sender->Wait(), 0) << sender->stderr_text();
+  EXPECT_EQ(receiver->Wait(), 0) << receiver->stderr_text();
+  filler.Kill(SIGKILL);
+  filler.Wait();
+  EXPECT_TRUE(IsRealDirectory(Dest() + "/top"));
+  EXPECT_EQ(DescribeDiffs(CompareTrees(tmp_.Sub("src/top"), Dest() + "/top")), "");
+}
+
 }  // namespace
 }  // namespace xfer::testing

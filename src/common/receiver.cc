@@ -455,10 +455,13 @@ class ReceiveSession {
     if (options_.output_fd >= 0) return SyncOutput();
     if (archive_ != nullptr) return archive_->Commit(options_.sync);
     if (options_.sync) XFER_RETURN_IF_ERROR(staging_.Sync());
-    if (options_.exec.empty()) return staging_.Commit(hello.top_names, options_.overwrite);
     std::vector<std::string> created;
-    XFER_RETURN_IF_ERROR(staging_.ListEntries(&created));
-    return staging_.Commit(created, options_.overwrite);
+    if (!options_.exec.empty()) XFER_RETURN_IF_ERROR(staging_.ListEntries(&created));
+    std::string leftover;
+    XFER_RETURN_IF_ERROR(staging_.Commit(options_.exec.empty() ? hello.top_names : created,
+                                         options_.overwrite, &leftover));
+    if (!leftover.empty()) Log(LogLevel::kWarning, leftover);
+    return Status::Ok();
   }
 
   // A stream written into a file is made durable like any copy; a pipe or a terminal has nothing

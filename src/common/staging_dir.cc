@@ -445,7 +445,8 @@ Status StagingDir::Sync() const {
   return Status::Ok();
 }
 
-Status StagingDir::Commit(const std::vector<std::string>& names, bool overwrite) {
+Status StagingDir::Commit(const std::vector<std::string>& names, bool overwrite,
+                          std::string* leftover) {
   if (path_.empty()) return Status(Code::kInvalidArgument, "no staging directory to commit");
   XFER_RETURN_IF_ERROR(CheckNames(names));
 
@@ -478,9 +479,9 @@ Status StagingDir::Commit(const std::vector<std::string>& names, bool overwrite)
   fd_.reset();
   dest_fd_.reset();
   journal_ = ResumeJournal();
-  if (!removed.ok()) {
-    return removed.WithContext("every entry is in place in " + dest_dir_ +
-                               ", but the staging directory could not be removed");
+  if (!removed.ok() && leftover != nullptr) {
+    *leftover = "every entry is in place in " + dest_dir_ + ", but " + staging_path +
+                " could not be removed: " + removed.message();
   }
   return Status::Ok();
 }

@@ -88,8 +88,11 @@ class StagingDir {
   // Moves staging/NAME to dest/NAME for each name, then fsyncs dest. With overwrite an existing
   // dest/NAME is swapped out atomically (renameat2 RENAME_EXCHANGE) and then removed; without it
   // an existing dest/NAME fails with Code::kExists before anything moves. After success the
-  // (now empty) staging directory is removed, and then its journal.
-  Status Commit(const std::vector<std::string>& names, bool overwrite);
+  // staging directory (empty, or holding what overwrite swapped out) is removed, and then its
+  // journal. The commit stands even when that removal fails (another user may keep writing into
+  // a swapped-out tree of theirs): *leftover (may be null) then says what is left and why.
+  Status Commit(const std::vector<std::string>& names, bool overwrite,
+                std::string* leftover = nullptr);
 
   // The names at the top of the staging directory, sorted: what a command run in it created.
   Status ListEntries(std::vector<std::string>* names) const;
