@@ -89,9 +89,18 @@ class ConnectionGateTest : public ::testing::Test {
   }
   Socket ConnectFrom(const char* source) { return testing::ConnectFrom(source, port_); }
   // A connection that sends the first byte of a TLS record and stalls.
+  // Sends the first byte of a TLS record and stalls: never a whole first message.
   Socket SpeakAndStall(const char* source = "127.0.0.1") {
     Socket socket = ConnectFrom(source);
     EXPECT_EQ(send(socket.fd(), "\x16", 1, MSG_NOSIGNAL), 1);
+    return socket;
+  }
+  // Sends a whole TLS record holding the start of a ClientHello and stalls: ready for a
+  // handshake, which then waits for the rest of the ClientHello.
+  Socket StallInHandshake(const char* source = "127.0.0.1") {
+    Socket socket = ConnectFrom(source);
+    const char record[] = "\x16\x03\x01\x00\x04\x01\x00\x01\x2c";
+    EXPECT_EQ(send(socket.fd(), record, sizeof record - 1, MSG_NOSIGNAL), 9);
     return socket;
   }
   // A client with the ticket's secret, or another one; its local "127.0.0.1:PORT" in *name.
@@ -170,7 +179,7 @@ TEST_F(ConnectionGateTest, SilentConnectionIsRejectedAtItsDeadline) {
   JoinGate();
   ASSERT_TRUE(client.ok()) << client.message();
   ASSERT_TRUE(gate_status_.ok()) << gate_status_.message();
-  EXPECT_EQ(log_.Count(": sent nothing within 200 ms"), 1u);
+  EXPECT_EQ(log_.Count(": sent no whole first message within 200 ms"), 1u);
 }
 
 TEST_F(ConnectionGateTest, DropsTheOldestConnectionWhenTheWaitingRoomIsFull) {
@@ -226,7 +235,7 @@ TEST_F(ConnectionGateTest, StalledHandshakeGivesWayToAWaitingSenderAfterTheGrace
   options_.max_handshakes = 1;
   options_.handshake_grace = milliseconds(200);
   StartGate();
-  Socket stalled = SpeakAndStall("127.0.0.2");
+  Socket stalled = StallInHandshake("127.0.0.2");
   // Without the grace, the sender would wait for the stalled handshake's 120 s deadline.
   Status client = ConnectClient(true);
   JoinGate();
@@ -235,6 +244,37 @@ TEST_F(ConnectionGateTest, StalledHandshakeGivesWayToAWaitingSenderAfterTheGrace
   EXPECT_TRUE(ClosedByPeer(stalled, Soon()));
   EXPECT_EQ(log_.Count("dropped connection from 127.0.0.2:"), 1u);
   EXPECT_EQ(log_.Count(": still authenticating after 200 ms while others waited"), 1u);
+}
+
+// However fast connections that sent part of a first message come, they push out each other,
+// never one whose whole first message arrived: that one may be the sender.
+TEST_F(ConnectionGateTest, PartialFirstMessagesNeverPushOutAReadyConnection) {
+  options_.max_handshakes = 0;  // nothing leaves the room for a handshake
+  options_.max_waiting = 4;
+  CancelToken cancel;
+  options_.cancel = &cancel;
+  StartGate();
+  Socket ready = StallInHandshake("127.0.0.2");
+  std::vector<Socket> partial;
+  for (int i = 0; i < 20; ++i) partial.push_back(SpeakAndStall("127.0.0.3"));
+  // The last three partial ones are still in, so the room has judged all before them.
+  EXPECT_TRUE(ClosedByPeer(partial[16], Soon()));
+  EXPECT_TRUE(StillOpen(ready)) << "a ready connection was pushed out by partial ones";
+  cancel.Cancel();
+  JoinGate();
+  EXPECT_EQ(gate_status_.code(), Code::kCancelled) << gate_status_.message();
+}
+
+TEST_F(ConnectionGateTest, FirstBytesThatAreNeitherTlsNorXferAreClosedAtOnce) {
+  StartGate();
+  Socket http = ConnectFrom("127.0.0.2");
+  EXPECT_EQ(send(http.fd(), "GET / HTTP/1.0\r\n\r\n", 18, MSG_NOSIGNAL), 18);
+  EXPECT_TRUE(ClosedByPeer(http, Soon()));
+  Status client = ConnectClient(true);
+  JoinGate();
+  ASSERT_TRUE(client.ok()) << client.message();
+  EXPECT_EQ(log_.Count("rejected connection from 127.0.0.2:"), 1u);
+  EXPECT_EQ(log_.Count("its first bytes are neither TLS nor an xfer hello"), 1u);
 }
 
 TEST_F(ConnectionGateTest, TimesOutWhenNobodyAuthenticates) {

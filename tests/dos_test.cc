@@ -19,6 +19,7 @@
 #include <iostream>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "channel.h"
@@ -27,6 +28,7 @@
 #include "socket_probe.h"
 #include "tcp_proxy.h"
 #include "temp_dir.h"
+#include "text_match.h"
 #include "transfer_harness.h"
 #include "tree_compare.h"
 #include "xfer/ticket.h"
@@ -191,6 +193,55 @@ TEST_F(DosTest, SenderGetsInPastSilentAndGarbageConnectionsOpenedBeforeIt) {
 // The bound docs/design.md gives for a receiver's memory, whatever connects to it before its
 // sender: the waiting room and handshake pool are bounded, so is the peak.
 constexpr long kReceiverPeakRssBoundKiB = 32 << 10;
+
+// A crowd that keeps coming while the sender connects, as fast as two threads can open
+// connections, from 250 addresses, each sending the first byte of a TLS record and stalling:
+// 256 places in the waiting room turn over every few milliseconds, yet the sender, whose whole
+// ClientHello arrives at once, is never the one pushed out.
+TEST_F(DosTest, SenderGetsInWhileACrowdOfPartialMessagesKeepsComing) {
+  std::string dst = NewDestination("dst");
+  std::string ticket;
+  auto receiver = StartReceiver(dst, {}, &ticket);
+  ASSERT_FALSE(ticket.empty()) << receiver->stderr_text();
+  uint16_t port = PortOf(ticket);
+  std::atomic<bool> stop{false};
+  std::atomic<uint64_t> opened{0};
+  auto flood = [&](int first) {
+    std::vector<Socket> open;  // the newest 200, so that this side's descriptors stay bounded
+    for (int i = first; !stop.load(); i += 2) {
+      std::string source = "127.0.0." + std::to_string(2 + i % 250);
+      Socket socket(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+      sockaddr_in local{}, remote{};
+      local.sin_family = remote.sin_family = AF_INET;
+      inet_pton(AF_INET, source.c_str(), &local.sin_addr);
+      inet_pton(AF_INET, "127.0.0.1", &remote.sin_addr);
+      remote.sin_port = htons(port);
+      if (bind(socket.fd(), reinterpret_cast<sockaddr*>(&local), sizeof local) != 0 ||
+          connect(socket.fd(), reinterpret_cast<sockaddr*>(&remote), sizeof remote) != 0) {
+        continue;  // a port of that address still in use: the next address
+      }
+      (void)send(socket.fd(), "\x16", 1, MSG_NOSIGNAL);
+      ++opened;
+      open.push_back(std::move(socket));
+      if (open.size() > 200) open.erase(open.begin());
+    }
+  };
+  std::thread flood_a(flood, 0), flood_b(flood, 1);
+  // The crowd is at full speed before the sender starts: a thousand connections in.
+  Deadline warmed = Soon();
+  while (opened.load() < 1000 && !warmed.Expired()) std::this_thread::yield();
+  auto sender = StartSender(ticket, {src_ + "/data"});
+  int sender_exit = sender->Wait();
+  stop = true;
+  flood_a.join();
+  flood_b.join();
+  ASSERT_EQ(sender_exit, 0) << sender->stderr_text();
+  ASSERT_EQ(receiver->Wait(), 0) << receiver->stderr_text();
+  ExpectCopied(dst);
+  // In at the first attempt: never pushed out, never waiting behind the crowd for a slot.
+  EXPECT_FALSE(Contains(sender->stderr_text(), "retrying connection")) << sender->stderr_text();
+  std::cerr << "[ note ] " << opened.load() << " connections opened by the crowd\n";
+}
 
 TEST_F(DosTest, SenderGetsInPastACrowdThatSpeaksAndStallsFromSeveralAddresses) {
   std::string dst = NewDestination("dst");

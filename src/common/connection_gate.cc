@@ -6,6 +6,7 @@
 #include <optional>
 #include <vector>
 
+#include "first_flight.h"
 #include "waiting_room.h"
 
 namespace xfer {
@@ -84,30 +85,45 @@ Status AcceptAuthenticated(const Socket& listener, const GateOptions& options,
 
     for (const WaitingRoom::Entry& late : room.TakeExpired()) {
       throttle.Warn("rejected connection from " + late.peer +
-                    (late.spoke ? ": did not authenticate within " : ": sent nothing within ") +
+                    (late.ready ? ": did not authenticate within "
+                                : ": sent no whole first message within ") +
                     Duration(options.handshake_timeout));
     }
     while (!pool.Full()) {
-      std::optional<WaitingRoom::Entry> next = room.TakeNextSpoken();
+      std::optional<WaitingRoom::Entry> next = room.TakeNextReady();
       if (!next) break;
+      ResetLowWater(next->socket.fd());
       pool.TryStart(&next->socket, std::move(next->peer), next->deadline);
     }
     Deadline wake = options.deadline.Earlier(room.NextDeadline());
-    if (room.spoken() > 0) {
-      wake = wake.Earlier(pool.MakeRoom(room.spoken(), options.handshake_grace));
+    if (room.ready() > 0) {
+      wake = wake.Earlier(pool.MakeRoom(room.ready(), options.handshake_grace));
     }
 
     fds.assign({{listener.fd(), POLLIN, 0},
                 {pool.ready_fd(), POLLIN, 0},
                 {options.cancel != nullptr ? options.cancel->fd() : -1, POLLIN, 0}});
     polled.clear();
-    room.AppendSilent(&fds, &polled);
+    room.AppendUnready(&fds, &polled);
     if (poll(fds.data(), fds.size(), wake.PollTimeoutMs()) < 0) {
       if (errno == EINTR) continue;
       return Status::FromErrno(errno, "waiting for a connection: poll");
     }
     for (size_t i = 0; i < polled.size(); ++i) {
-      if (fds[kFixed + i].revents != 0) room.MarkSpoke(polled[i]);
+      if (fds[kFixed + i].revents == 0) continue;
+      switch (PeekFirstFlight(polled[i]->socket.fd())) {
+        case FirstFlight::kWhole:
+          room.MarkReady(polled[i]);
+          break;
+        case FirstFlight::kPartial:
+          break;
+        case FirstFlight::kForeign:
+          polled[i]->refused = "it ended, or its first bytes are neither TLS nor an xfer hello";
+          break;
+      }
+    }
+    for (const WaitingRoom::Entry& gone : room.TakeRefused()) {
+      throttle.Warn("rejected connection from " + gone.peer + ": " + gone.refused);
     }
     if (fds[0].revents == 0) continue;
 

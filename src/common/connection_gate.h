@@ -7,10 +7,12 @@
 //   every accepted connection has handshake_timeout from accept to authenticate, whether it
 //   speaks or not; until it is handed to the handshakes it waits in a WaitingRoom, without a
 //   thread: at most max_waiting connections, at most max_per_source from one address (the
-//   oldest, of the room or of that address, goes to admit a new one, so a crowd that connected
-//   before the sender does not keep it out);
-//   those that spoke are authenticated by a HandshakePool, max_handshakes at once, the address
-//   with the fewest handshakes running first; while spoken connections wait for a slot, a
+//   oldest not yet ready, of the room or of that address, goes to admit a new one, so neither a
+//   crowd that connected before the sender nor one that keeps coming pushes it out);
+//   those whose whole first message arrived (first_flight.h: a TLS ClientHello record or the
+//   plain hello, which a sender sends at once) are authenticated by a HandshakePool,
+//   max_handshakes at once, the address with the fewest handshakes running first; a connection
+//   whose first bytes are neither is closed at once; while ready connections wait for a slot, a
 //   handshake still running after handshake_grace is cancelled to make room (an honest one takes
 //   a round trip), so stalled handshakes hold the pool for about handshake_grace, not
 //   handshake_timeout. The first to authenticate wins and every other one is closed.

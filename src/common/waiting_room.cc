@@ -17,32 +17,40 @@ std::optional<WaitingRoom::Entry> WaitingRoom::Admit(Entry entry) {
   if (loads_[source].waiting >= per_source_) {
     evicted = Remove(OldestOf(source));
   } else if (entries_.size() >= capacity_) {
-    evicted = Remove(entries_.begin());
+    evicted = Remove(OldestOf(""));
   }
   ++loads_[source].waiting;
-  if (entry.spoke) ++spoken_;
+  if (entry.ready) ++ready_;
   entries_.push_back(std::move(entry));
   return evicted;
 }
 
-std::vector<WaitingRoom::Entry> WaitingRoom::TakeExpired() {
-  std::vector<Entry> expired;
+std::vector<WaitingRoom::Entry> WaitingRoom::TakeIf(const std::function<bool(const Entry&)>& goes) {
+  std::vector<Entry> taken;
   for (auto it = entries_.begin(); it != entries_.end();) {
-    if (it->deadline.Expired()) {
-      expired.push_back(Remove(it));
+    if (goes(*it)) {
+      taken.push_back(Remove(it));
       it = entries_.begin();  // Remove invalidated it; the room is small
     } else {
       ++it;
     }
   }
-  return expired;
+  return taken;
 }
 
-std::optional<WaitingRoom::Entry> WaitingRoom::TakeNextSpoken() {
+std::vector<WaitingRoom::Entry> WaitingRoom::TakeExpired() {
+  return TakeIf([](const Entry& entry) { return entry.deadline.Expired(); });
+}
+
+std::vector<WaitingRoom::Entry> WaitingRoom::TakeRefused() {
+  return TakeIf([](const Entry& entry) { return !entry.refused.empty(); });
+}
+
+std::optional<WaitingRoom::Entry> WaitingRoom::TakeNextReady() {
   auto best = entries_.end();
   size_t fewest = std::numeric_limits<size_t>::max();
   for (auto it = entries_.begin(); it != entries_.end(); ++it) {
-    if (!it->spoke) continue;
+    if (!it->ready) continue;
     size_t running = loads_[SourceOf(it->peer)].handshaking;
     if (running < fewest) {
       fewest = running;
@@ -64,31 +72,35 @@ Deadline WaitingRoom::NextDeadline() const {
   return next;
 }
 
-void WaitingRoom::AppendSilent(std::vector<pollfd>* fds, std::vector<Entry*>* entries) {
+void WaitingRoom::AppendUnready(std::vector<pollfd>* fds, std::vector<Entry*>* entries) {
   for (Entry& entry : entries_) {
-    if (entry.spoke) continue;  // its bytes wait for a slot; polling it again would spin
-    fds->push_back({entry.socket.fd(), POLLIN, 0});
+    if (entry.ready) continue;  // its bytes wait for a slot; polling it again would spin
+    // POLLIN comes once SO_RCVLOWAT bytes are there (first_flight.h); POLLRDHUP when it ended.
+    fds->push_back({entry.socket.fd(), POLLIN | POLLRDHUP, 0});
     entries->push_back(&entry);
   }
 }
 
-void WaitingRoom::MarkSpoke(Entry* entry) {
-  if (entry->spoke) return;
-  entry->spoke = true;
-  ++spoken_;
+void WaitingRoom::MarkReady(Entry* entry) {
+  if (entry->ready) return;
+  entry->ready = true;
+  ++ready_;
 }
 
 std::deque<WaitingRoom::Entry>::iterator WaitingRoom::OldestOf(const std::string& source) {
+  auto oldest = entries_.end();
   for (auto it = entries_.begin(); it != entries_.end(); ++it) {
-    if (SourceOf(it->peer) == source) return it;
+    if (!source.empty() && SourceOf(it->peer) != source) continue;
+    if (!it->ready) return it;
+    if (oldest == entries_.end()) oldest = it;
   }
-  return entries_.end();  // not reached: the caller counted one
+  return oldest;  // every one ready (never end(): the caller counted one)
 }
 
 WaitingRoom::Entry WaitingRoom::Remove(std::deque<Entry>::iterator it) {
   Entry entry = std::move(*it);
   entries_.erase(it);
-  if (entry.spoke) --spoken_;
+  if (entry.ready) --ready_;
   Release(SourceOf(entry.peer), &Load::waiting);
   return entry;
 }
