@@ -67,11 +67,14 @@ TEST_F(RestorePolicyTest, ByDefaultOwnersDevicesAndSetuidBitsAreRestored) {
   EXPECT_EQ(null.st_rdev, makedev(1, 3));
 }
 
-TEST_F(RestorePolicyTest, NoSameOwnerLeavesEverythingToTheReceivingUser) {
+// Without the setuid bit too: kept, it would now be setuid-root.
+TEST_F(RestorePolicyTest, NoSameOwnerLeavesEverythingToTheReceivingUserWithoutSetuid) {
   std::string log;
   ASSERT_EQ(Send({"--no-same-owner"}, &log), 0) << log;
-  EXPECT_EQ(Lstat(Dest("tool")).st_uid, geteuid());
-  EXPECT_EQ(Lstat(Dest("tool")).st_gid, getegid());
+  struct stat tool = Lstat(Dest("tool"));
+  EXPECT_EQ(tool.st_uid, geteuid());
+  EXPECT_EQ(tool.st_gid, getegid());
+  EXPECT_EQ(tool.st_mode & 07777, 0755u);
 }
 
 TEST_F(RestorePolicyTest, NoDevicesRefusesTheDeviceNamingItAndCommitsNothing) {
@@ -87,6 +90,28 @@ TEST_F(RestorePolicyTest, NoSetuidClearsTheBitsAndKeepsTheRest) {
   struct stat tool = Lstat(Dest("tool"));
   EXPECT_EQ(tool.st_mode & 07777, 0755u);
   EXPECT_EQ(tool.st_uid, kOwner);
+}
+
+// As tar: a receiver that is not root cannot give files away, so it does not try, and the
+// transfer succeeds with everything its own.
+TEST_F(RestorePolicyTest, AReceiverNotRootKeepsWhatItWritesAsItsOwn) {
+  constexpr uid_t kNobody = 65534;
+  ASSERT_EQ(chmod(tmp_.path().c_str(), 0755), 0);
+  ASSERT_EQ(mkdir(tmp_.Sub("plain").c_str(), 0755), 0);
+  ASSERT_EQ(mkdir(tmp_.Sub("plain/top").c_str(), 0755), 0);
+  WriteFile(tmp_.Sub("plain/top/file"), "data");
+  ASSERT_EQ(chown(tmp_.Sub("plain/top/file").c_str(), kOwner, kOwner), 0);
+  ASSERT_EQ(chown(tmp_.Sub("dest").c_str(), kNobody, kNobody), 0);
+  ChildProcess receiver({"/usr/bin/setpriv", "--reuid", std::to_string(kNobody), "--regid",
+                         std::to_string(kNobody), "--clear-groups", "--", XferRecvPath(),
+                         tmp_.Sub("dest")});
+  std::string ticket = receiver.ReadStdoutLine();
+  ASSERT_FALSE(ticket.empty()) << receiver.stderr_text();
+  auto sender = StartSender(ticket, {tmp_.Sub("plain/top")});
+  EXPECT_EQ(sender->Wait(), 0) << sender->stderr_text();
+  ASSERT_EQ(receiver.Wait(), 0) << receiver.stderr_text();
+  EXPECT_EQ(Lstat(Dest("file")).st_uid, kNobody);
+  EXPECT_EQ(ReadFile(Dest("file")), "data");
 }
 
 TEST_F(RestorePolicyTest, NotForACommandsInput) {

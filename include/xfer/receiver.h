@@ -46,9 +46,11 @@ struct ReceiveOptions {
                                // committing (after the sync, bypassing the page cache)
   // Extracted files get their metadata as `tar -xp --numeric-owner` as root would give it; each
   // of these turns a part of that off (refused with exec, output_fd or to_archive).
-  bool same_owner = true;  // false: what is written belongs to the receiving user
-  bool devices = true;     // false: refuse block and character devices, naming the entry
-  bool setuid = true;      // false: clear setuid and setgid bits
+  // false: what is written belongs to the receiving user, without setuid/setgid bits (which would
+  // then be the receiving user's: setuid-root as root). Not root: always so, as with tar.
+  bool same_owner = true;
+  bool devices = true;  // false: refuse block and character devices, naming the entry
+  bool setuid = true;   // false: clear setuid and setgid bits
   // Resumable: while the transfer runs, what is written is recorded (about once a second, after
   // a sync) in a journal beside the staging directory, and a failed transfer keeps both. A later
   // receiver with resume, for the same names in the same dest_dir, whose sender asks to resume,

@@ -147,7 +147,7 @@ class Extractor {
     if (!reader_ || !disk_) return Status(Code::kIoError, "creating the extractor: out of memory");
     archive_read_support_format_tar(reader_.get());  // pax is tar
     archive_write_disk_set_options(
-        disk_.get(), options_.same_owner ? kExtractFlags : kExtractFlags & ~ARCHIVE_EXTRACT_OWNER);
+        disk_.get(), RestoresOwners() ? kExtractFlags : kExtractFlags & ~ARCHIVE_EXTRACT_OWNER);
     if (archive_read_open(reader_.get(), &source_, nullptr, &SourceReader::Read, nullptr) !=
         ARCHIVE_OK) {
       return ReadFailure("reading the archive");
@@ -212,7 +212,7 @@ class Extractor {
     const Digest128 meta =
         plain_file && options_.recorder != nullptr ? MetadataDigest(entry) : Digest128{};
     // After the digest: the journal records the metadata the sender sent, which a resume offers.
-    if (!options_.setuid) {
+    if (!options_.setuid || !RestoresOwners()) {
       archive_entry_set_perm(entry, archive_entry_perm(entry) & ~(S_ISUID | S_ISGID));
     }
     if (archive_write_header(disk_.get(), entry) != ARCHIVE_OK) {
@@ -257,6 +257,9 @@ class Extractor {
                                        std::to_string(kMaxDirectoryNameBytes >> 20) +
                                        " MiB, more than a receiver keeps in memory");
   }
+
+  // As tar: owners only as root (anyone else cannot give a file away), and only when asked.
+  bool RestoresOwners() const { return options_.same_owner && geteuid() == 0; }
 
   void AddWithParents(const std::string& rel) {
     ForEachParentDigest(rel, [this](const Digest128& parent, size_t) {

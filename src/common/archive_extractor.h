@@ -43,7 +43,8 @@ struct ExtractOptions {
   // last entry, before directories get their metadata, this is called with every entry's path
   // and its parents (as PathDigest()s, path_digest.h): what the staging directory may keep.
   std::function<Status(const PathDigestSet& entry_paths)> prune_adopted = nullptr;
-  // As ReceiveOptions (xfer/receiver.h): owners, devices, setuid/setgid bits restored.
+  // As ReceiveOptions (xfer/receiver.h): owners (only as root), devices, setuid/setgid bits
+  // (never on what the receiving user owns in place of the sender's owner) restored.
   bool same_owner = true;
   bool devices = true;
   bool setuid = true;

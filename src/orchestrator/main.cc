@@ -90,10 +90,10 @@ int main(int argc, char** argv) {
   app.add_flag("--checksum", plan.checksum,
                "Also read every written file back from disk at each target and compare");
   app.add_flag("--overwrite", plan.overwrite, "Replace an existing DIR/NAME on the targets");
-  app.add_flag(
-      "!--no-same-owner", plan.same_owner,
-      "Do not restore owners on the targets: what is written belongs to the user xfer-recv "
-      "runs as (by default owners are restored, as tar -xp --numeric-owner as root)");
+  app.add_flag("!--no-same-owner", plan.same_owner,
+               "Do not restore owners on the targets: what is written belongs, without "
+               "setuid/setgid bits, to the user xfer-recv "
+               "runs as (by default owners are restored, as tar -xp --numeric-owner as root)");
   app.add_flag("!--no-devices", plan.devices,
                "Refuse block and character devices on the targets, naming the entry");
   app.add_flag("!--no-setuid", plan.setuid,

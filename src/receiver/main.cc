@@ -96,8 +96,9 @@ int main(int argc, char** argv) {
                "ticket on every record), only not encrypted; the ticket then ends in :plain");
   app.add_flag("--overwrite", options.overwrite, "Replace existing DIR/NAME entries");
   app.add_flag("--no-same-owner", no_same_owner,
-               "Do not restore owners: what is written belongs to the user running xfer-recv "
-               "(by default owners are restored as tar -xp --numeric-owner does as root)");
+               "Do not restore owners: what is written belongs to the user running xfer-recv, "
+               "without setuid/setgid bits (by default owners are restored as tar -xp "
+               "--numeric-owner does as root; not as another user, who cannot give files away)");
   app.add_flag("--no-devices", no_devices,
                "Refuse block and character devices, naming the entry (by default they are "
                "created, as root)");
