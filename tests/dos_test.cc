@@ -210,16 +210,9 @@ TEST_F(DosTest, SenderGetsInWhileACrowdOfPartialMessagesKeepsComing) {
     std::vector<Socket> open;  // the newest 200, so that this side's descriptors stay bounded
     for (int i = first; !stop.load(); i += 2) {
       std::string source = "127.0.0." + std::to_string(2 + i % 250);
-      Socket socket(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-      sockaddr_in local{}, remote{};
-      local.sin_family = remote.sin_family = AF_INET;
-      inet_pton(AF_INET, source.c_str(), &local.sin_addr);
-      inet_pton(AF_INET, "127.0.0.1", &remote.sin_addr);
-      remote.sin_port = htons(port);
-      if (bind(socket.fd(), reinterpret_cast<sockaddr*>(&local), sizeof local) != 0 ||
-          connect(socket.fd(), reinterpret_cast<sockaddr*>(&remote), sizeof remote) != 0) {
-        continue;  // a port of that address still in use: the next address
-      }
+      Socket socket;
+      // A failure (a port of that address still in use): the next address.
+      if (!TryConnectFrom(source.c_str(), port, &socket)) continue;
       (void)send(socket.fd(), "\x16", 1, MSG_NOSIGNAL);
       ++opened;
       open.push_back(std::move(socket));

@@ -8,6 +8,8 @@
 #include <sys/socket.h>
 
 #include <cerrno>
+#include <cstring>
+#include <utility>
 
 #include "deadline.h"
 #include "socket.h"
@@ -31,8 +33,8 @@ inline bool StillOpen(const Socket& socket) {
 }
 
 // A connection to 127.0.0.1:port from another loopback address (127.0.0.0/8 is all ours): another
-// source, as far as the receiver can tell.
-inline Socket ConnectFrom(const char* source, uint16_t port) {
+// source, as far as the receiver can tell. False when bind or connect failed (errno says why).
+inline bool TryConnectFrom(const char* source, uint16_t port, Socket* out) {
   Socket socket(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
   sockaddr_in local{};
   local.sin_family = AF_INET;
@@ -41,9 +43,17 @@ inline Socket ConnectFrom(const char* source, uint16_t port) {
   receiver.sin_family = AF_INET;
   receiver.sin_port = htons(port);
   inet_pton(AF_INET, "127.0.0.1", &receiver.sin_addr);
-  EXPECT_EQ(bind(socket.fd(), reinterpret_cast<sockaddr*>(&local), sizeof local), 0) << source;
-  EXPECT_EQ(connect(socket.fd(), reinterpret_cast<sockaddr*>(&receiver), sizeof receiver), 0)
-      << source;
+  if (bind(socket.fd(), reinterpret_cast<sockaddr*>(&local), sizeof local) != 0 ||
+      connect(socket.fd(), reinterpret_cast<sockaddr*>(&receiver), sizeof receiver) != 0) {
+    return false;
+  }
+  *out = std::move(socket);
+  return true;
+}
+
+inline Socket ConnectFrom(const char* source, uint16_t port) {
+  Socket socket;
+  EXPECT_TRUE(TryConnectFrom(source, port, &socket)) << source << ": " << std::strerror(errno);
   return socket;
 }
 
