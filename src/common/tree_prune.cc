@@ -207,20 +207,6 @@ Status RemoveDirectoryTree(int top, const std::string& base, const std::string& 
   return Status::Ok();
 }
 
-}  // namespace
-
-// Removes what judge says below the directory at path, which stays.
-Status PruneTree(const std::string& path, const Judge& judge) {
-  struct stat st;
-  UniqueFd root;
-  if (int err = OpenForRemoval(AT_FDCWD, path, &root, &st)) {
-    return Status::FromErrno(err, "opening " + path);
-  }
-  return WalkTree(std::move(root), st, path, /*root_goes=*/false, judge);
-}
-
-namespace {
-
 // "." of dir_fd: a descriptor of its own for the walk, which moves it up and down.
 Status WalkBelow(int dir_fd, const std::string& shown, bool remove_all, const Judge& judge) {
   struct stat st;

@@ -1,5 +1,6 @@
 // Removing trees without following symlinks, at any depth: RemoveTree takes a tree away,
-// PruneTree removes what a judge picks from below a directory that stays.
+// PruneTreeAt removes what a judge picks from below an open directory that stays, EmptyTreeAt
+// everything below it.
 //
 // Whatever the depth, a walk holds at most three descriptors, keeps names rather than
 // descriptors for the way back up, and checks it climbs back to where it came from; it never
@@ -19,9 +20,6 @@ namespace xfer {
 enum class Fate { kKeep, kRemove };
 // Decides an entry's fate from its path below the walk's root ("db/sub/file") and its lstat.
 using Judge = std::function<Fate(const std::string& rel, const struct stat& st)>;
-
-// Removes what judge says below the directory at path, which stays.
-Status PruneTree(const std::string& path, const Judge& judge);
 
 // Removes what judge says below the directory open as dir_fd, which stays (and stays open:
 // the walk works on a descriptor of its own). shown names it in messages.
