@@ -1,4 +1,4 @@
-// RemoveTree and PruneTree: one walk over a tree that removes what it is told to.
+// RemoveTree, PruneTreeAt and EmptyTreeAt: one walk over a tree that removes what it is told to.
 #include "tree_prune.h"
 
 #include <dirent.h>
