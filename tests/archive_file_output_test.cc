@@ -18,6 +18,7 @@
 #include "archive_extractor.h"
 #include "archive_metadata_digest.h"
 #include "archive_source.h"
+#include "entry_marks.h"
 #include "memory_bytes.h"
 #include "pax_stream_builder.h"
 #include "temp_dir.h"

@@ -21,6 +21,7 @@
 #include "archive_source.h"
 #include "archive_source_list.h"
 #include "archive_source_walk.h"
+#include "entry_marks.h"
 #include "memory_bytes.h"
 #include "temp_dir.h"
 #include "tree_builder.h"

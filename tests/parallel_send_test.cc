@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "socket.h"
+#include "socket_probe.h"
 #include "tcp_proxy.h"
 #include "temp_dir.h"
 #include "transfer_harness.h"
@@ -297,10 +298,7 @@ TEST_F(ParallelSendLibraryTest, SendsToTwoDestinations) {
 
 TEST_F(ParallelSendLibraryTest, UnreachableDestinationFailsAloneAndIsNamed) {
   uint16_t closed_port = 0;
-  {
-    Socket listener;
-    ASSERT_TRUE(ListenTcp("127.0.0.1", 0, &listener, &closed_port).ok());
-  }  // closed again: connecting there is refused
+  Socket refusing = RefusingPort(&closed_port);
   StartInProcessReceiver(0);
   Destination unreachable = destinations_[0];
   unreachable.ticket.port = closed_port;

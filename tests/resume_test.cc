@@ -121,6 +121,22 @@ TEST_F(ResumeTest, AFileCutHalfwayResumesFromItsVerifiedPrefix) {
   EXPECT_LT(resumed, 24 * kMiB) << received;
 }
 
+// A file held whole is announced again as an entry without data (a sparse map of one hole): under
+// a path longer than a ustar name, libarchive named such an entry by the truncated name, and
+// every later resume was refused ("it resumes a file this receiver does not hold").
+TEST_F(ResumeTest, AFileHeldUnderALongPathResumes) {
+  std::string deep = src_ + "/data/a";  // first in the walk: held by the time of the cut
+  ASSERT_EQ(mkdir(deep.c_str(), 0755), 0);
+  for (int i = 0; i < 12; ++i) {
+    deep += "/" + std::string(100, static_cast<char>('a' + i));
+    ASSERT_EQ(mkdir(deep.c_str(), 0755), 0);
+  }
+  WriteFile(deep + "/leaf", "leaf\n");
+  Interrupt(Fault::kCut, Total() * 3 / 4, {"--no-compress"});
+  auto [received, sent] = Resume();
+  EXPECT_GE(JsonNumber(received, "resumed_files"), 2u) << received;
+}
+
 TEST_F(ResumeTest, AReceiverKilledWithSigkillResumesFromItsLastCheckpoint) {
   // At 16 MiB/s the kill comes after two seconds: the receiver recorded at least once.
   Interrupt(Fault::kKillReceiver, Total() * 2 / 3, {"--no-compress", "--limit-rate", "16M"});

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "socket.h"
+#include "socket_probe.h"
 #include "tcp_proxy.h"
 #include "temp_dir.h"
 #include "text_match.h"
@@ -68,10 +69,7 @@ TEST_F(SenderRetryTest, ConnectsAgainAfterConnectionsClosedBeforeAuthentication)
 
 TEST_F(SenderRetryTest, RefusedConnectionsAreTriedUntilTheTimeout) {
   uint16_t closed_port = 0;
-  {
-    Socket listener;
-    ASSERT_TRUE(ListenTcp("127.0.0.1", 0, &listener, &closed_port).ok());
-  }  // closed again: connecting there is refused
+  Socket refusing = RefusingPort(&closed_port);
   Ticket ticket;
   ASSERT_TRUE(Ticket::Generate(closed_port, true, &ticket).ok());
   auto sender = StartSender(ticket.Format(), {src_ + "/data"}, {"--timeout", "1"});

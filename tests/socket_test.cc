@@ -12,6 +12,8 @@
 #include <string>
 #include <thread>
 
+#include "socket_probe.h"
+
 namespace xfer {
 namespace {
 
@@ -94,10 +96,7 @@ TEST(SocketTest, AcceptedSocketsAreNonBlockingAndCloseOnExec) {
 
 TEST(SocketTest, ConnectToClosedPortFailsWithNetworkNamingHostAndPort) {
   uint16_t port = 0;
-  {
-    Socket listener;
-    ASSERT_TRUE(ListenTcp("127.0.0.1", 0, &listener, &port).ok());
-  }  // closed again: nothing listens there now
+  Socket refusing = testing::RefusingPort(&port);
   Socket client;
   Status status = ConnectTcp("127.0.0.1", port, Soon(), nullptr, &client);
   EXPECT_EQ(status.code(), Code::kNetwork);

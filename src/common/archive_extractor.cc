@@ -28,6 +28,7 @@
 #include "archive_entry_data.h"
 #include "archive_handles.h"
 #include "archive_metadata_digest.h"
+#include "entry_marks.h"
 #include "entry_path.h"
 #include "fs_util.h"
 #include "resume_recorder.h"
@@ -156,6 +157,8 @@ class Extractor {
   }
 
   Status ExtractEntry(struct archive_entry* entry) {
+    EntryMarks marks;
+    TakeEntryMarks(entry, &marks);  // first: a path mark is the entry's path
     const char* raw_path = archive_entry_pathname(entry);
     if (raw_path == nullptr) return Status(Code::kProtocol, "archive entry without a path");
     std::string rel;
@@ -173,7 +176,7 @@ class Extractor {
     }
     if (options_.prune_adopted) AddWithParents(rel);
     std::optional<HeldFile> resumed;
-    XFER_RETURN_IF_ERROR(TakeResumeMark(entry, rel, shown, &resumed));
+    XFER_RETURN_IF_ERROR(CheckResumeMark(entry, marks, rel, shown, &resumed));
     const bool keep_whole = resumed && resumed->have == resumed->size;
     if (options_.recorder != nullptr && !keep_whole) {
       XFER_RETURN_IF_ERROR(options_.recorder->Replacing(rel));
@@ -269,36 +272,16 @@ class Extractor {
     entry_paths_.insert(PathDigest(rel));
   }
 
-  // A resumed entry carries kResumeXattr, which is taken off it here (it is no xattr of the
-  // file). It must name a regular file this receiver offered, once, with the size and metadata
-  // it holds, and resume at most from where the held part ends (less when another receiver of
-  // the same stream holds less). *resumed is then the held file, `have` set to where the entry
-  // resumes.
-  Status TakeResumeMark(struct archive_entry* entry, const std::string& rel,
-                        const std::string& shown, std::optional<HeldFile>* resumed) {
+  // A resumed entry carries a resume mark (entry_marks.h). It must name a regular file this
+  // receiver offered, once, with the size and metadata it holds, and resume at most from where
+  // the held part ends (less when another receiver of the same stream holds less). *resumed is
+  // then the held file, `have` set to where the entry resumes.
+  Status CheckResumeMark(struct archive_entry* entry, const EntryMarks& marks,
+                         const std::string& rel, const std::string& shown,
+                         std::optional<HeldFile>* resumed) {
     resumed->reset();
-    if (archive_entry_xattr_count(entry) == 0) return Status::Ok();
-    std::vector<std::pair<std::string, std::string>> kept;
-    std::string mark;
-    bool marked = false;
-    archive_entry_xattr_reset(entry);
-    const char* name = nullptr;
-    const void* value = nullptr;
-    size_t size = 0;
-    while (archive_entry_xattr_next(entry, &name, &value, &size) == ARCHIVE_OK) {
-      std::string bytes(static_cast<const char*>(value), size);
-      if (name != nullptr && name == kResumeXattr) {
-        marked = true;
-        mark = std::move(bytes);
-      } else {
-        kept.emplace_back(name != nullptr ? name : "", std::move(bytes));
-      }
-    }
-    if (!marked) return Status::Ok();
-    archive_entry_xattr_clear(entry);
-    for (const auto& [key, bytes] : kept) {
-      archive_entry_xattr_add_entry(entry, key.c_str(), bytes.data(), bytes.size());
-    }
+    if (!marks.resume) return Status::Ok();
+    const std::string& mark = *marks.resume;
     auto refuse = [&](const std::string& why) {
       return Status(Code::kProtocol, "refusing entry '" + shown + "': " + why);
     };

@@ -32,8 +32,9 @@ struct ExtractOptions {
   std::string staging_dir;
   std::vector<std::string> top_names;  // every entry's first path component must be one of these
   // Resuming: the files this receiver told the sender it holds, in the staging directory (may be
-  // null). Only these may come as resumed entries (kResumeXattr): a complete one stays as it is,
-  // a held prefix is copied into the new file from the old one and checked against its digest.
+  // null). Only these may come as resumed entries (a resume mark, entry_marks.h): a complete one
+  // stays as it is, a held prefix is copied into the new file from the old one and checked against
+  // its digest.
   const HeldFiles* held = nullptr;
   // With --resume: kept informed of what is written, for the journal (may be null).
   ResumeRecorder* recorder = nullptr;

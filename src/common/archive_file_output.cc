@@ -26,6 +26,7 @@
 #include "archive_entry_data.h"
 #include "archive_handles.h"
 #include "archive_metadata_digest.h"
+#include "entry_marks.h"
 #include "entry_path.h"
 #include "symlink_guard.h"
 #include "xxh128_hasher.h"
@@ -232,6 +233,10 @@ class StreamParser {
 
  private:
   Status ParseEntry(struct archive_entry* entry) {
+    // Marks as the extractor takes them (entry_marks.h); the file keeps them, as the stream's
+    // bytes, for --from-archive to take again.
+    EntryMarks marks;
+    TakeEntryMarks(entry, &marks);
     const char* raw_path = archive_entry_pathname(entry);
     if (raw_path == nullptr) return Status(Code::kProtocol, "archive entry without a path");
     std::string rel;
@@ -243,7 +248,13 @@ class StreamParser {
     if (raw_target == nullptr && !IsSupportedType(archive_entry_filetype(entry))) {
       return Status(Code::kProtocol, "refusing entry '" + shown + "': unsupported file type");
     }
-    XFER_RETURN_IF_ERROR(RefuseResumed(entry, shown));
+    // The extractor takes a resumed entry's held prefix from the staging directory; an archive
+    // file has none to take it from (the caller does not offer held files with --to-archive).
+    if (marks.resume) {
+      return Status(Code::kProtocol, "refusing entry '" + shown +
+                                         "': it resumes a file of an interrupted transfer, "
+                                         "which an archive file cannot hold");
+    }
     XFER_RETURN_IF_ERROR(symlinks_.CheckPath(rel, shown));
     symlinks_.Replaced(rel);  // whatever was at rel is replaced
     std::string target;
@@ -260,23 +271,6 @@ class StreamParser {
     }
     symlinks_.Written(rel, archive_entry_filetype(entry) == AE_IFLNK, target);
     if (counters_ != nullptr) counters_->entries_written.fetch_add(1, std::memory_order_relaxed);
-    return Status::Ok();
-  }
-
-  // The extractor takes a resumed entry's held prefix from the staging directory; an archive file
-  // has none to take it from (the caller does not offer held files with --to-archive).
-  Status RefuseResumed(struct archive_entry* entry, const std::string& shown) {
-    if (archive_entry_xattr_reset(entry) == 0) return Status::Ok();
-    const char* name = nullptr;
-    const void* value = nullptr;
-    size_t size = 0;
-    while (archive_entry_xattr_next(entry, &name, &value, &size) == ARCHIVE_OK) {
-      if (name != nullptr && name == kResumeXattr) {
-        return Status(Code::kProtocol, "refusing entry '" + shown +
-                                           "': it resumes a file of an interrupted transfer, "
-                                           "which an archive file cannot hold");
-      }
-    }
     return Status::Ok();
   }
 

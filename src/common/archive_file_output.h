@@ -48,9 +48,10 @@ class ArchiveFileOutput {
   // end marker too) and meanwhile parses it, appending one WrittenFile per regular file, the
   // same records ExtractArchive would produce. Refuses what the extractor refuses (paths outside
   // top_names, absolute or with "..", unsupported types, hardlinks pointing outside, entries
-  // through a symlink of the stream) and resumed entries (kResumeXattr): an archive file holds no
-  // partial files. Fails when the stream ends without an end-of-archive marker. Counters (may be
-  // null): content_bytes_written (logical, holes included) and entries_written. Once only.
+  // through a symlink of the stream) and resumed entries (a resume mark, entry_marks.h): an archive
+  // file holds no partial files. Fails when the stream ends without an end-of-archive marker.
+  // Counters (may be null): content_bytes_written (logical, holes included) and entries_written.
+  // Once only.
   Status Store(ByteSource* stream, const std::vector<std::string>& top_names,
                const CancelToken* cancel, WrittenFiles* written, ExtractCounters* counters);
 

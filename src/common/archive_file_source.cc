@@ -18,6 +18,7 @@
 #include "archive_handles.h"
 #include "archive_metadata_digest.h"
 #include "archive_pax_writer.h"
+#include "entry_marks.h"
 #include "entry_path.h"
 #include "fs_util.h"
 #include "xxh128_hasher.h"
@@ -132,6 +133,10 @@ class ArchiveFileReader {
     if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
       return Failure(shown_.empty() ? std::string() : "after entry '" + shown_ + "': ");
     }
+    // Marks are xfer's own (entry_marks.h): a path mark (an archive a receiver stored) is the
+    // entry's path; a resume mark must not come in from an archive.
+    EntryMarks marks;
+    TakeEntryMarks(read, &marks);
     const char* raw = archive_entry_pathname(read);
     if (raw == nullptr) {
       return Status(Code::kCorrupt, prefix_ + ": an entry " +
@@ -419,32 +424,6 @@ class ArchiveFileCopier {
     archive_entry_set_fflags(entry, 0, 0);
     // The pax writer would turn Mac metadata into an extra "._name" entry.
     archive_entry_copy_mac_metadata(entry, nullptr, 0);
-    DropResumeMark(entry);
-  }
-
-  // The resume mark is xfer's own (archive_metadata_digest.h): an archive must not be able to
-  // bring one in.
-  static void DropResumeMark(struct archive_entry* entry) {
-    if (archive_entry_xattr_count(entry) == 0) return;
-    std::vector<std::pair<std::string, std::string>> kept;
-    bool dropped = false;
-    const char* name = nullptr;
-    const void* value = nullptr;
-    size_t size = 0;
-    archive_entry_xattr_reset(entry);
-    while (archive_entry_xattr_next(entry, &name, &value, &size) == ARCHIVE_OK) {
-      if (name != nullptr && name == kResumeXattr) {
-        dropped = true;
-        continue;
-      }
-      kept.emplace_back(name != nullptr ? name : "",
-                        std::string(static_cast<const char*>(value), size));
-    }
-    if (!dropped) return;
-    archive_entry_xattr_clear(entry);
-    for (const auto& [key, bytes] : kept) {
-      archive_entry_xattr_add_entry(entry, key.c_str(), bytes.data(), bytes.size());
-    }
   }
 
   Status CopyContent(struct archive_entry* entry, const PlannedEntry& planned,

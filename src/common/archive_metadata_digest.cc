@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "byte_codec.h"
+#include "entry_marks.h"
 #include "xxh128_hasher.h"
 
 namespace xfer {
@@ -27,7 +28,7 @@ Digest128 MetadataDigest(struct archive_entry* entry) {
   const void* value = nullptr;
   size_t size = 0;
   while (archive_entry_xattr_next(entry, &name, &value, &size) == ARCHIVE_OK) {
-    if (name == nullptr || name == kResumeXattr) continue;
+    if (name == nullptr || IsEntryMark(name)) continue;
     xattrs.emplace_back(name, std::string(static_cast<const char*>(value), size));
   }
   std::sort(xattrs.begin(), xattrs.end());

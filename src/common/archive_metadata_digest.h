@@ -10,17 +10,11 @@
 #include <archive.h>
 #include <archive_entry.h>
 
-#include <string_view>
-
 #include "manifest.h"
 
 namespace xfer {
 
-// The xattr name that marks an entry as resumed (its value: the bytes the receiver already holds,
-// in decimal). Without a namespace prefix, no file on Linux can carry an xattr of that name, so
-// it cannot be mistaken for the source's own. MetadataDigest ignores it.
-inline constexpr std::string_view kResumeXattr = "xfer.resume";
-
+// xfer's own marks on an entry (entry_marks.h) are not part of it.
 Digest128 MetadataDigest(struct archive_entry* entry);
 
 }  // namespace xfer

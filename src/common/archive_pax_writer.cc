@@ -1,5 +1,7 @@
 #include "archive_pax_writer.h"
 
+#include "entry_marks.h"
+
 namespace xfer {
 
 PaxWriter::~PaxWriter() {
@@ -41,6 +43,7 @@ Status PaxWriter::Failure(const std::string& context) const {
 }
 
 Status PaxWriter::WriteHeader(struct archive_entry* entry, const std::string& shown) {
+  MarkPathIfLost(entry);
   // ARCHIVE_WARN too: it means something about the entry was not stored as given.
   if (archive_write_header(archive_.get(), entry) != ARCHIVE_OK) {
     return Failure("archiving " + shown);

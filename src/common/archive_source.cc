@@ -25,6 +25,7 @@
 #include "archive_source_data.h"
 #include "archive_source_list.h"
 #include "archive_source_walk.h"
+#include "entry_marks.h"
 #include "entry_path.h"
 #include "fs_util.h"
 #include "held_verifier.h"

@@ -55,7 +55,7 @@ struct ArchiveCounters {
 // stream order). Checks cancel between entries and between data blocks.
 // held (may be null): what the receiver holds of an interrupted transfer. Of a file it holds, the
 // part it holds is read and digested but not sent when the file's metadata and that part are
-// still the same here: the entry carries kResumeXattr (archive_metadata_digest.h) with the held
+// still the same here: the entry carries a resume mark (entry_marks.h) with the held
 // length, and its sparse map starts there. Its manifest record still digests the whole file.
 Status WriteArchive(const std::vector<std::string>& paths, ByteSink* sink,
                     const CancelToken* cancel, const HeldFiles* held, Manifest* manifest,

@@ -51,6 +51,21 @@ inline bool TryConnectFrom(const char* source, uint16_t port, Socket* out) {
   return true;
 }
 
+// A port on 127.0.0.1 where connecting is refused, and stays so while the returned socket lives:
+// bound but not listening, so no other test's listener can take the port meanwhile (a port
+// merely closed again may be handed out at once).
+inline Socket RefusingPort(uint16_t* port) {
+  Socket socket(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  inet_pton(AF_INET, "127.0.0.1", &address.sin_addr);
+  socklen_t length = sizeof address;
+  EXPECT_EQ(bind(socket.fd(), reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  EXPECT_EQ(getsockname(socket.fd(), reinterpret_cast<sockaddr*>(&address), &length), 0);
+  *port = ntohs(address.sin_port);
+  return socket;
+}
+
 inline Socket ConnectFrom(const char* source, uint16_t port) {
   Socket socket;
   EXPECT_TRUE(TryConnectFrom(source, port, &socket)) << source << ": " << std::strerror(errno);

@@ -236,6 +236,13 @@ std::string BuildDeep(int top, const std::string& top_name, bool xattrs) {
   Check(linkat(dir, "file", dir, "file_again", 0), "link deep file_again");
   Check(linkat(dir, "file", top, "far_link", 0), "link far_link");
   Check(symlinkat("file", dir, "link"), "symlink deep link");
+  // A sparse file under a path no ustar name holds (libarchive 3.6 would name it by the
+  // truncated ustar name: entry_marks.h).
+  int sparse = openat(dir, "sparse_far", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  Check(sparse >= 0 ? 0 : -1, "creating deep sparse_far");
+  WriteAllAt(sparse, PseudoRandom(4096, 5), kMiB, "sparse_far");
+  Check(ftruncate(sparse, 4 * kMiB), "truncating deep sparse_far");
+  close(sparse);
   close(MakeDir(dir, "sub", 0500));
   close(dir);
   return rel + "/file";
