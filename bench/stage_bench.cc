@@ -13,7 +13,7 @@
 #include "channel.h"
 #include "chunk_codec.h"
 #include "socket.h"
-#include "xxh128_hasher.h"
+#include "content_digest.h"
 
 namespace xfer {
 namespace {
@@ -43,9 +43,9 @@ void BM_ChunkChecksum(benchmark::State& state) {
 }
 BENCHMARK(BM_ChunkChecksum);
 
-void BM_FileDigest128(benchmark::State& state) {
+void BM_ContentDigest(benchmark::State& state) {
   Buffer chunk = MixedChunk();
-  Xxh128Hasher hasher;
+  ContentDigest hasher;
   for (auto _ : state) {
     hasher.Reset();
     hasher.Update(chunk.data(), chunk.size());
@@ -53,7 +53,7 @@ void BM_FileDigest128(benchmark::State& state) {
   }
   state.SetBytesProcessed(state.iterations() * kChunk);
 }
-BENCHMARK(BM_FileDigest128);
+BENCHMARK(BM_ContentDigest);
 
 void BM_Compress(benchmark::State& state) {
   Buffer chunk = MixedChunk();

@@ -6,13 +6,13 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <xxhash.h>
 
 #include <algorithm>
 #include <filesystem>
 #include <string>
 #include <vector>
 
+#include "content_digest.h"
 #include "memory_bytes.h"
 #include "pax_stream_builder.h"
 #include "temp_dir.h"
@@ -99,8 +99,32 @@ TEST_F(ArchiveExtractorTest, ExtractsAndDigestsAPlainStream) {
   ASSERT_TRUE(status.ok()) << status.message();
   EXPECT_EQ(testing::ReadFile(staging_ + "/top/b"), content);
   ASSERT_EQ(written_.size(), 1u);  // the hardlink adds no record
-  XXH128_hash_t hash = XXH3_128bits(content.data(), content.size());
-  EXPECT_EQ(written_[0], WrittenOf({"top/a", content.size(), {hash.high64, hash.low64}}));
+  ContentDigest digest;
+  digest.Update(content.data(), content.size());
+  EXPECT_EQ(written_[0], WrittenOf({"top/a", content.size(), digest.Finish()}));
+}
+
+// A stream whose sparse map claims a hole where the source has data writes zeros there, and the
+// file's digest is not the source's: the MANIFEST check refuses it. Zeros the map shows as a hole
+// digest as the zeros they are.
+TEST_F(ArchiveExtractorTest, AHoleOverTheSourcesDataChangesTheFilesDigest) {
+  constexpr size_t kBlock = ContentDigest::kBlockSize;
+  const std::string a(kBlock, 'a'), b(kBlock, 'b'), c(kBlock, 'c'), zeros(kBlock, '\0');
+  auto digest_of = [](const std::string& content) {
+    ContentDigest digest;
+    digest.Update(content.data(), content.size());
+    return digest.Finish();
+  };
+  const int64_t size = 3 * kBlock;
+  ASSERT_TRUE(Extract(PaxStreamBuilder()
+                          .Dir("top")
+                          .SparseFile("top/s", size, {{0, a}, {2 * kBlock, c}})
+                          .Finish())
+                  .ok());
+  EXPECT_EQ(testing::ReadFile(staging_ + "/top/s"), a + zeros + c);
+  ASSERT_EQ(written_.size(), 1u);
+  EXPECT_NE(written_[0], WrittenOf({"top/s", 3 * kBlock, digest_of(a + b + c)}));
+  EXPECT_EQ(written_[0], WrittenOf({"top/s", 3 * kBlock, digest_of(a + zeros + c)}));
 }
 
 TEST_F(ArchiveExtractorTest, RefusesEntryEscapingDestination) {

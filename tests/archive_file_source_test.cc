@@ -29,7 +29,7 @@
 #include "tree_builder.h"
 #include "tree_compare.h"
 #include "written_files.h"
-#include "xxh128_hasher.h"
+#include "content_digest.h"
 
 namespace xfer {
 namespace {
@@ -59,7 +59,7 @@ std::string RunProgram(const std::vector<std::string>& argv) {
 }
 
 Digest128 DigestOf(const std::string& content) {
-  Xxh128Hasher hasher;
+  ContentDigest hasher;
   hasher.Update(content.data(), content.size());
   return hasher.Finish();
 }

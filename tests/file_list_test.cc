@@ -27,7 +27,7 @@
 #include "tree_builder.h"
 #include "tree_compare.h"
 #include "written_files.h"
-#include "xxh128_hasher.h"
+#include "content_digest.h"
 
 namespace xfer {
 namespace {
@@ -398,7 +398,7 @@ TEST_F(FileListTest, ResumeSkipsWhatTheReceiverHolds) {
   file.size = big.size();
   file.have = big.size() / 2;  // a prefix: its bytes are read and checked before being skipped
   file.meta = entries[2].meta;
-  Xxh128Hasher hasher;
+  ContentDigest hasher;
   hasher.Update(big.data(), file.have);
   file.content = hasher.Finish();
 

@@ -16,7 +16,7 @@
 #include "temp_dir.h"
 #include "transfer_harness.h"
 #include "tree_builder.h"
-#include "xxh128_hasher.h"
+#include "content_digest.h"
 
 namespace xfer::testing {
 namespace {
@@ -27,7 +27,7 @@ constexpr char kGood[] = "pay to: GOOD-ACCOUNT\n";
 constexpr char kEvil[] = "pay to: EVIL-ACCOUNT\n";
 
 Digest128 DigestOf(std::string_view text) {
-  Xxh128Hasher hasher;
+  ContentDigest hasher;
   hasher.Update(text.data(), text.size());
   return hasher.Finish();
 }

@@ -49,7 +49,7 @@ Outcome RecvPreflight(const std::vector<std::string>& args) {
 }
 
 // The head every successful preflight line starts with.
-const char kOkHead[] = R"(\{"preflight":"ok","version":"[0-9]+\.[0-9]+\.[0-9]+","protocol":1,)";
+const char kOkHead[] = R"(\{"preflight":"ok","version":"[0-9]+\.[0-9]+\.[0-9]+","protocol":2,)";
 
 class SenderPreflightTest : public ::testing::Test {
  protected:

@@ -11,7 +11,7 @@
 #include "transfer_harness.h"
 #include "tree_builder.h"
 #include "tree_compare.h"
-#include "xxh128_hasher.h"
+#include "content_digest.h"
 
 namespace xfer {
 namespace {
@@ -22,7 +22,7 @@ using testing::WriteFile;
 
 // The record a receiver makes for a file it wrote with this content.
 ManifestRecord RecordOf(const std::string& path, const std::string& content) {
-  Xxh128Hasher hasher;
+  ContentDigest hasher;
   hasher.Update(content.data(), content.size());
   return ManifestRecord{path, content.size(), hasher.Finish()};
 }

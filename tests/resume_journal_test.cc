@@ -93,7 +93,7 @@ TEST_F(ResumeJournalTest, CreateMakesPrivateFileWithMagic) {
   struct stat st;
   ASSERT_EQ(stat(path_.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 07777, 0600u);
-  EXPECT_EQ(ReadFile(path_).substr(0, 8), "XFERJNL1");
+  EXPECT_EQ(ReadFile(path_).substr(0, 8), "XFERJNL2");
 }
 
 TEST_F(ResumeJournalTest, CreateRefusesExistingFile) {
@@ -260,11 +260,13 @@ TEST_F(ResumeJournalTest, ReadNamesNeedsNoLock) {
   EXPECT_EQ(names, kNames);
 }
 
+// A journal of protocol 1 ("XFERJNL1") holds content digests of the old kind: not adopted.
 TEST_F(ResumeJournalTest, RefusesFilesThatAreNotJournals) {
   MakeJournal({});
   const std::string journal = ReadFile(path_);
-  for (const std::string& content : {std::string(), std::string("garbage that is not a journal"),
-                                     "XFERJNL2" + journal.substr(8)}) {
+  for (const std::string& content :
+       {std::string(), std::string("garbage that is not a journal"), "XFERJNL1" + journal.substr(8),
+        "XFERJNL3" + journal.substr(8)}) {
     WriteFile(path_, content);
     std::vector<std::string> names;
     Status status = ResumeJournal::ReadNames(path_, &names);
@@ -282,7 +284,7 @@ TEST_F(ResumeJournalTest, RefusesJournalWithoutIntactHeader) {
   const std::string created = ReadFile(path_);
   for (const std::string& content :
        {created.substr(0, 12),
-        "XFERJNL1" + Framed(2, HeldPayload("db/a", 1, 1)) + created.substr(8)}) {
+        "XFERJNL2" + Framed(2, HeldPayload("db/a", 1, 1)) + created.substr(8)}) {
     WriteFile(path_, content);
     std::vector<std::string> names;
     Status status = ResumeJournal::ReadNames(path_, &names);

@@ -103,7 +103,7 @@ TEST(WireFormat, HelloLayoutIsFixed) {
   hello.top_names = {"db"};
   EXPECT_EQ(Hex(EncodeHello(hello)),
             "58465231"
-            "0100"
+            "0200"
             "0000"
             "00001000"
             "0300000000000000"
@@ -139,7 +139,20 @@ TEST(WireFormat, HelloNamesTheBothVersionsOnMismatch) {
   Hello back;
   Status status = DecodeHello(EncodeHello(hello), &back);
   EXPECT_EQ(status.code(), Code::kProtocol);
-  EXPECT_NE(status.message().find("sender speaks 9, receiver speaks 1"), std::string::npos)
+  EXPECT_NE(status.message().find("sender speaks 9, receiver speaks 2"), std::string::npos)
+      << status.message();
+}
+
+// Protocol 1 digested files differently (holes hashed as zeros): its HELLO is refused by name.
+TEST(WireFormat, HelloOfProtocolOneIsRefused) {
+  Hello hello;
+  hello.version = 1;
+  hello.chunk_size = 1 << 20;
+  hello.top_names = {"x"};
+  Hello back;
+  Status status = DecodeHello(EncodeHello(hello), &back);
+  EXPECT_EQ(status.code(), Code::kProtocol);
+  EXPECT_NE(status.message().find("sender speaks 1, receiver speaks 2"), std::string::npos)
       << status.message();
 }
 

@@ -5,6 +5,6 @@
 
 namespace xfer {
 
-inline constexpr uint16_t kProtocolVersion = 1;
+inline constexpr uint16_t kProtocolVersion = 2;
 
 }  // namespace xfer

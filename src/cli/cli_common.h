@@ -90,7 +90,7 @@ bool ParseSize(const std::string& text, uint64_t* out);
 std::string VersionLine(std::string_view program);
 
 // The line --preflight prints on success, for `xfer` to read: {"preflight":"ok","version":"0.1.0",
-// "protocol":1,FIELDS}, where fields are JSON members without braces ("\"free_bytes\":123").
+// "protocol":2,FIELDS}, where fields are JSON members without braces ("\"free_bytes\":123").
 std::string PreflightJson(const std::string& fields);
 
 // Sets what CommonFlags say on a SendOptions or ReceiveOptions, and wires up cancellation on

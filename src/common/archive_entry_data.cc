@@ -3,7 +3,7 @@
 namespace xfer {
 
 Status ReadEntryData(struct archive* reader, int64_t size, const std::string& shown,
-                     Xxh128Hasher* hasher, int64_t* position,
+                     ContentDigest* hasher, int64_t* position,
                      const std::function<bool()>& cancelled,
                      const std::function<Status(const std::string& context)>& read_failure,
                      const std::function<Status(const DataBlock& block)>& use) {

@@ -9,7 +9,7 @@
 #include <string>
 
 #include "xfer/status.h"
-#include "xxh128_hasher.h"
+#include "content_digest.h"
 
 namespace xfer {
 
@@ -27,7 +27,7 @@ struct DataBlock {
 // caller's. read_failure turns a failed read into the caller's error; cancelled is asked before
 // every block.
 Status ReadEntryData(struct archive* reader, int64_t size, const std::string& shown,
-                     Xxh128Hasher* hasher, int64_t* position,
+                     ContentDigest* hasher, int64_t* position,
                      const std::function<bool()>& cancelled,
                      const std::function<Status(const std::string& context)>& read_failure,
                      const std::function<Status(const DataBlock& block)>& use);

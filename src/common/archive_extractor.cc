@@ -33,7 +33,7 @@
 #include "fs_util.h"
 #include "resume_recorder.h"
 #include "symlink_guard.h"
-#include "xxh128_hasher.h"
+#include "content_digest.h"
 
 namespace xfer {
 
@@ -499,7 +499,7 @@ class Extractor {
   SourceReader source_;
   std::string last_entry_;
   SymlinkGuard symlinks_;
-  Xxh128Hasher hasher_;
+  ContentDigest hasher_;
   std::unordered_set<std::string> resumed_;  // paths a resumed entry claimed
   PathDigestSet entry_paths_;                // with prune_adopted
   uint64_t aside_count_ = 0;

@@ -29,7 +29,7 @@
 #include "entry_marks.h"
 #include "entry_path.h"
 #include "symlink_guard.h"
-#include "xxh128_hasher.h"
+#include "content_digest.h"
 
 namespace xfer {
 
@@ -317,7 +317,7 @@ class StreamParser {
   ExtractCounters* counters_;
   std::string last_entry_;
   SymlinkGuard symlinks_;  // symlinks the stream made (and hardlinks to them)
-  Xxh128Hasher hasher_;
+  ContentDigest hasher_;
   ArchiveReadPtr reader_;
 };
 

@@ -21,7 +21,7 @@
 #include "entry_marks.h"
 #include "entry_path.h"
 #include "fs_util.h"
-#include "xxh128_hasher.h"
+#include "content_digest.h"
 
 namespace xfer {
 
@@ -300,7 +300,7 @@ class ArchiveFileReader {
 // writer without being stored, and a trailing hole is only digested.
 class ContentWriter {
  public:
-  ContentWriter(PaxWriter* writer, Xxh128Hasher* hasher, std::atomic<uint64_t>* progress,
+  ContentWriter(PaxWriter* writer, ContentDigest* hasher, std::atomic<uint64_t>* progress,
                 const std::vector<Extent>& extents, int64_t size, const std::string& shown)
       : writer_(writer),
         hasher_(hasher),
@@ -365,7 +365,7 @@ class ContentWriter {
   }
 
   PaxWriter* writer_;
-  Xxh128Hasher* hasher_;
+  ContentDigest* hasher_;
   std::atomic<uint64_t>* progress_;
   const std::vector<Extent>& extents_;
   const int64_t size_;
@@ -464,7 +464,7 @@ class ArchiveFileCopier {
   Manifest* manifest_;
   ArchiveCounters* counters_;
   PaxWriter writer_;
-  Xxh128Hasher hasher_;
+  ContentDigest hasher_;
 };
 
 }  // namespace

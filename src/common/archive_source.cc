@@ -29,7 +29,7 @@
 #include "entry_path.h"
 #include "fs_util.h"
 #include "held_verifier.h"
-#include "xxh128_hasher.h"
+#include "content_digest.h"
 
 namespace xfer {
 
@@ -259,7 +259,7 @@ class SourceArchiver {
   PaxWriter writer_;
   ArchiveReadPtr disk_;
   LinkResolverPtr resolver_;
-  Xxh128Hasher hasher_;
+  ContentDigest hasher_;
   std::vector<char> buffer_;
   std::optional<HeldVerifier> verifier_;  // with held_
 };

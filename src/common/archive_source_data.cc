@@ -8,6 +8,8 @@
 #include <cerrno>
 #include <utility>
 
+#include "file_content_digest.h"
+
 namespace xfer {
 
 namespace {
@@ -152,21 +154,8 @@ void ClipSparseMap(struct archive_entry* entry, int64_t start) {
 Status HashPrefix(const FileCopyContext& context, int fd, int64_t length,
                   const std::string& shown) {
   context.hasher->Reset();
-  int64_t offset = 0;
-  while (offset < length) {
-    if (Cancelled(context)) return Status(Code::kCancelled, "cancelled");
-    size_t want = static_cast<size_t>(
-        std::min<int64_t>(length - offset, static_cast<int64_t>(context.buffer->size())));
-    ssize_t got = pread(fd, context.buffer->data(), want, offset);
-    if (got < 0) {
-      if (errno == EINTR) continue;
-      return Status::FromErrno(errno, "reading " + shown);
-    }
-    if (got == 0) return ChangedSize(shown);
-    context.hasher->Update(context.buffer->data(), static_cast<size_t>(got));
-    offset += got;
-  }
-  return Status::Ok();
+  return DigestFileData(fd, static_cast<uint64_t>(length), shown, context.cancel, context.buffer,
+                        context.hasher);
 }
 
 }  // namespace xfer

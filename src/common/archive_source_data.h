@@ -9,10 +9,10 @@
 #include <vector>
 
 #include "archive_pax_writer.h"
+#include "content_digest.h"
 #include "manifest.h"
 #include "xfer/cancel.h"
 #include "xfer/status.h"
-#include "xxh128_hasher.h"
 
 namespace xfer {
 
@@ -20,7 +20,7 @@ struct FileCopyContext {
   PaxWriter* writer;
   const CancelToken* cancel;              // may be null
   std::atomic<uint64_t>* progress_bytes;  // logical bytes done; may be null
-  Xxh128Hasher* hasher;
+  ContentDigest* hasher;
   std::vector<char>* buffer;  // reused between files; its size is the read size
 };
 
@@ -30,9 +30,9 @@ struct FileCopyContext {
 // sparse map holds no data before `start`. Follows the entry's sparse map (from
 // archive_read_disk_entry_from_file): data extents are read with pread() and written; holes are
 // handed to the writer as zeros, which the pax writer consumes without storing (the map in the
-// header tells the receiver where they are); a trailing hole is only digested. The digest covers
-// the logical content, holes as zeros. Fails, naming the file, when it is shorter or longer
-// than the size in the header: "db/ib_logfile0 changed size while being read".
+// header tells the receiver where they are); a trailing hole is only digested. Holes are never
+// read and cost the digest nothing (content_digest.h). Fails, naming the file, when it is shorter
+// or longer than the size in the header: "db/ib_logfile0 changed size while being read".
 Status CopyFileContent(const FileCopyContext& context, int fd, struct archive_entry* entry,
                        const std::string& shown, int64_t start, Digest128* digest);
 
@@ -40,8 +40,8 @@ Status CopyFileContent(const FileCopyContext& context, int fd, struct archive_en
 // clipped to [start, size), and an entry left without data is one hole.
 void ClipSparseMap(struct archive_entry* entry, int64_t start);
 
-// Resets the context's hasher and digests the first `length` bytes of fd (holes read as zeros),
-// sending nothing. Fails, naming the file, when it is shorter.
+// Resets the context's hasher and digests the first `length` bytes of fd (its holes unread, as
+// zeros), sending nothing. Fails, naming the file, when it is shorter.
 Status HashPrefix(const FileCopyContext& context, int fd, int64_t length, const std::string& shown);
 
 }  // namespace xfer

@@ -7,7 +7,8 @@
 #include <algorithm>
 #include <cerrno>
 
-#include "xxh128_hasher.h"
+#include "content_digest.h"
+#include "file_content_digest.h"
 
 namespace xfer {
 
@@ -44,19 +45,10 @@ void HeldVerifier::Run() {
 }
 
 Status HeldVerifier::Digest(const Job& job, Digest128* digest) {
-  Xxh128Hasher hasher;
+  ContentDigest hasher;
   if (job.size >= buffer_.size()) (void)posix_fadvise(job.fd.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
-  uint64_t offset = 0;
-  while (offset < job.size) {
-    if (cancel_ != nullptr && cancel_->IsCancelled()) return Status(Code::kCancelled, "cancelled");
-    size_t want = static_cast<size_t>(std::min<uint64_t>(job.size - offset, buffer_.size()));
-    ssize_t got = pread(job.fd.get(), buffer_.data(), want, static_cast<off_t>(offset));
-    if (got < 0 && errno == EINTR) continue;
-    if (got < 0) return Status::FromErrno(errno, "reading " + job.shown);
-    if (got == 0) return Status(Code::kIoError, job.shown + " changed size while being read");
-    hasher.Update(buffer_.data(), static_cast<size_t>(got));
-    offset += static_cast<uint64_t>(got);
-  }
+  XFER_RETURN_IF_ERROR(
+      DigestFileData(job.fd.get(), job.size, job.shown, cancel_, &buffer_, &hasher));
   struct stat st;
   if (fstat(job.fd.get(), &st) != 0) return Status::FromErrno(errno, "reading " + job.shown);
   if (static_cast<uint64_t>(st.st_size) != job.size) {

@@ -9,10 +9,11 @@
 #include <cstdio>
 #include <vector>
 
+#include "content_digest.h"
 #include "entry_path.h"
+#include "file_content_digest.h"
 #include "fs_util.h"
 #include "staging_dir.h"
-#include "xxh128_hasher.h"
 
 namespace xfer {
 
@@ -49,22 +50,13 @@ Status OpenStagedFile(int dir_fd, const std::string& rel, const std::string& sho
   return Status::Ok();
 }
 
-// Reads the whole file from the disk into the hasher; *size gets the bytes read.
-Status ReadFromDisk(int fd, const std::string& shown, const CancelToken* cancel,
-                    std::vector<char>* buffer, Xxh128Hasher* hasher, uint64_t* size) {
+// Reads the file's data from the disk into the hasher, size bytes.
+Status ReadFromDisk(int fd, uint64_t size, const std::string& shown, const CancelToken* cancel,
+                    std::vector<char>* buffer, ContentDigest* hasher) {
   // DONTNEED drops the file's clean pages, so the reads below reach the disk. (On tmpfs the pages
   // are the storage and stay; the check then reads memory, which is all there is.)
   posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
-  *size = 0;
-  for (;;) {
-    if (cancel != nullptr && cancel->IsCancelled()) return Status(Code::kCancelled, "cancelled");
-    ssize_t n = read(fd, buffer->data(), buffer->size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return Status::FromErrno(errno, "re-reading " + shown);
-    if (n == 0) break;
-    hasher->Update(buffer->data(), static_cast<size_t>(n));
-    *size += static_cast<uint64_t>(n);
-  }
+  XFER_RETURN_IF_ERROR(DigestFileData(fd, size, shown, cancel, buffer, hasher));
   // Again once read: a check of the whole transfer should not push the host's working set (a
   // database's, say) out of the cache.
   posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
@@ -92,14 +84,16 @@ Status RereadCheck::Check(const ManifestRecord& record) {
   const std::string shown = EscapeForMessage(record.path);
   UniqueFd fd;
   XFER_RETURN_IF_ERROR(OpenStagedFile(dir_fd_.get(), record.path, shown, &fd));
-  hasher_.Reset();
-  uint64_t size = 0;
-  XFER_RETURN_IF_ERROR(ReadFromDisk(fd.get(), shown, cancel_, &buffer_, &hasher_, &size));
+  struct stat st;
+  if (fstat(fd.get(), &st) != 0) return Status::FromErrno(errno, "re-reading " + shown);
+  const auto size = static_cast<uint64_t>(st.st_size);
   if (size != record.size) {
     return Status(Code::kCorrupt, "re-reading " + shown + ": " + std::to_string(size) +
                                       " bytes on disk, " + std::to_string(record.size) +
                                       " were sent");
   }
+  hasher_.Reset();
+  XFER_RETURN_IF_ERROR(ReadFromDisk(fd.get(), size, shown, cancel_, &buffer_, &hasher_));
   if (hasher_.Finish() != record.digest) {
     return Status(Code::kCorrupt,
                   "re-reading " + shown + ": the content on disk differs from what was sent");

@@ -1,7 +1,7 @@
 // RereadCheck: the receiver's optional after-write check (xfer-recv --checksum). Once the staged
-// data is synced, every regular file is dropped from the page cache and read back, and its
-// XXH3-128 compared with the sender's manifest record: what the disk returns is then what the
-// sender read, without reading the source a second time.
+// data is synced, every regular file is dropped from the page cache and read back (its data: holes
+// are not read), and its content digest compared with the sender's manifest record: what the disk
+// returns is then what the sender read, without reading the source a second time.
 #pragma once
 
 #include <chrono>
@@ -9,11 +9,11 @@
 #include <string>
 #include <vector>
 
+#include "content_digest.h"
 #include "fs_util.h"
 #include "manifest.h"
 #include "xfer/cancel.h"
 #include "xfer/status.h"
-#include "xxh128_hasher.h"
 
 namespace xfer {
 
@@ -49,7 +49,7 @@ class RereadCheck {
   const CancelToken* cancel_;
   UniqueFd dir_fd_;
   std::vector<char> buffer_;
-  Xxh128Hasher hasher_;
+  ContentDigest hasher_;
   RereadStats done_;
   std::chrono::steady_clock::time_point start_;
 };

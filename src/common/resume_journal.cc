@@ -17,7 +17,7 @@ namespace xfer {
 
 namespace {
 
-constexpr std::string_view kMagic = "XFERJNL1";
+constexpr std::string_view kMagic = "XFERJNL2";
 constexpr size_t kLengthSize = 4;
 constexpr size_t kChecksumSize = 8;
 constexpr size_t kReadChunk = 64 << 10;

@@ -9,7 +9,7 @@
 //
 // Format, little-endian:
 //   journal = magic record*
-//   magic   = "XFERJNL1" (8 bytes)
+//   magic   = "XFERJNL2" (8 bytes)
 //   record  = u32 payload length, u8 type, payload, u64 XXH3-64 (seed 0) of type byte + payload
 //   type 1, names header (always the first record, exactly once):
 //           u32 count, then per name: u32 length, bytes

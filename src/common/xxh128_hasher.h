@@ -1,8 +1,6 @@
-// Xxh128Hasher: streaming XXH3-128, for a regular file's logical content as the manifest defines
-// it (the bytes a plain read() returns, holes included as zeros) and for the whole pax stream.
-//
-// The sender hashes what it reads and the receiver what it writes; both use this one class so
-// that a hole, a trailing hole and an empty file digest the same on both sides.
+// Xxh128Hasher: streaming XXH3-128, for the stream digest, path digests and metadata digests. A
+// regular file's content has a digest of its own, which skips holes: ContentDigest
+// (content_digest.h).
 #pragma once
 
 #include <xxhash.h>
@@ -24,8 +22,6 @@ class Xxh128Hasher {
   // Starts a new file.
   void Reset();
   void Update(const void* data, size_t len);
-  // Adds len zero bytes (a hole) without anyone having to allocate them.
-  void UpdateZeros(uint64_t len);
   Digest128 Finish() const;
 
  private:

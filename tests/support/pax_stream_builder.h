@@ -6,6 +6,8 @@
 
 #include <functional>
 #include <string>
+#include <utility>
+#include <vector>
 
 struct archive;
 struct archive_entry;
@@ -25,6 +27,10 @@ class PaxStreamBuilder {
   PaxStreamBuilder& Dir(const std::string& path, mode_t perm = 0755);
   PaxStreamBuilder& File(const std::string& path, const std::string& content,
                          const Extra& extra = nullptr);
+  // A file of `size` bytes whose sparse map lists `extents` (offset, bytes; in order) as its
+  // data: the rest is holes, whatever the file it claims to be held there.
+  PaxStreamBuilder& SparseFile(const std::string& path, int64_t size,
+                               const std::vector<std::pair<int64_t, std::string>>& extents);
   PaxStreamBuilder& Symlink(const std::string& path, const std::string& target);
   PaxStreamBuilder& Hardlink(const std::string& path, const std::string& target);
 
