@@ -227,7 +227,7 @@ TEST(WireFormat, AStreamHelloHasTheStreamFlagAndNoNamesOrEntries) {
   std::string encoded = EncodeHello(hello);
   EXPECT_EQ(Hex(encoded),
             "58465231"
-            "0100"
+            "0200"
             "0200"
             "00001000"
             "0000000000000000"

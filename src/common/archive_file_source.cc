@@ -18,10 +18,10 @@
 #include "archive_handles.h"
 #include "archive_metadata_digest.h"
 #include "archive_pax_writer.h"
+#include "content_digest.h"
 #include "entry_marks.h"
 #include "entry_path.h"
 #include "fs_util.h"
-#include "content_digest.h"
 
 namespace xfer {
 
@@ -29,10 +29,6 @@ namespace {
 
 constexpr size_t kReadBlock = size_t{256} * 1024;  // libarchive's reads of the archive file
 constexpr int64_t kDiskBlock = 4096;
-
-// Zeros handed to the writer for gaps in the content; one block serves any gap.
-constexpr size_t kZeroBlock = size_t{64} * 1024;
-const char kZeros[kZeroBlock] = {};
 
 struct Extent {
   int64_t offset;
@@ -356,12 +352,7 @@ class ContentWriter {
 
   Status Write(const char* data, int64_t len) {
     if (data != nullptr) return writer_->WriteData(data, static_cast<size_t>(len), shown_);
-    while (len > 0) {
-      size_t n = static_cast<size_t>(std::min<int64_t>(len, kZeroBlock));
-      XFER_RETURN_IF_ERROR(writer_->WriteData(kZeros, n, shown_));
-      len -= static_cast<int64_t>(n);
-    }
-    return Status::Ok();
+    return writer_->WriteHole(static_cast<uint64_t>(len), shown_);
   }
 
   PaxWriter* writer_;
@@ -432,7 +423,7 @@ class ArchiveFileCopier {
     hasher_.Reset();
     // The pax writer emits a sparse file's map with the first data write: a file that is all
     // hole gets no other write.
-    XFER_RETURN_IF_ERROR(writer_.WriteData(kZeros, 0, shown));
+    XFER_RETURN_IF_ERROR(writer_.WriteData("", 0, shown));
     ContentWriter content(&writer_, &hasher_,
                           counters_ != nullptr ? &counters_->content_bytes_read : nullptr,
                           planned.extents, size, shown);

@@ -1,8 +1,32 @@
 #include "archive_pax_writer.h"
 
+#include <sys/mman.h>
+
+#include <algorithm>
+
 #include "entry_marks.h"
 
 namespace xfer {
+
+namespace {
+
+// Hole bytes for libarchive, which never reads them: address space only, mapped once, read-only
+// (the kernel's zero page, should anything read it). Without the mapping, a small block.
+const char* HoleBytes(size_t* len) {
+  constexpr size_t kMapped = size_t{64} << 20;
+  constexpr size_t kFallback = size_t{64} << 10;
+  static const char kSmall[kFallback] = {};
+  static void* const mapped =
+      mmap(nullptr, kMapped, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (mapped == MAP_FAILED) {
+    *len = kFallback;
+    return kSmall;
+  }
+  *len = kMapped;
+  return static_cast<const char*>(mapped);
+}
+
+}  // namespace
 
 PaxWriter::~PaxWriter() {
   if (archive_ && !closed_) {
@@ -58,6 +82,17 @@ Status PaxWriter::WriteData(const void* data, size_t len, const std::string& sho
     return Status(Code::kIoError, "archiving " + shown + ": the archive took " +
                                       std::to_string(written) + " of " + std::to_string(len) +
                                       " bytes");
+  }
+  return Status::Ok();
+}
+
+Status PaxWriter::WriteHole(uint64_t len, const std::string& shown) {
+  size_t piece = 0;
+  const char* zeros = HoleBytes(&piece);
+  while (len > 0) {
+    size_t n = static_cast<size_t>(std::min<uint64_t>(len, piece));
+    XFER_RETURN_IF_ERROR(WriteData(zeros, n, shown));
+    len -= n;
   }
   return Status::Ok();
 }

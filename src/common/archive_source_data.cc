@@ -14,11 +14,6 @@ namespace xfer {
 
 namespace {
 
-// Hole bytes handed to the writer. It never reads them (they are dropped), so one small block
-// serves any hole.
-constexpr size_t kZeroBlock = size_t{64} * 1024;
-const char kZeros[kZeroBlock] = {};
-
 Status ChangedSize(const std::string& shown) {
   return Status(Code::kIoError, shown + " changed size while being read");
 }
@@ -55,13 +50,7 @@ Status WriteHole(const FileCopyContext& context, int64_t from, int64_t to, int64
                  const std::string& shown) {
   if (to > digested)
     context.hasher->UpdateZeros(static_cast<uint64_t>(to - std::max(from, digested)));
-  int64_t length = to - from;
-  while (length > 0) {
-    size_t n = static_cast<size_t>(std::min<int64_t>(length, kZeroBlock));
-    XFER_RETURN_IF_ERROR(context.writer->WriteData(kZeros, n, shown));
-    length -= static_cast<int64_t>(n);
-  }
-  return Status::Ok();
+  return context.writer->WriteHole(static_cast<uint64_t>(to - from), shown);
 }
 
 // Where to read the next piece: straight into the sink's chunk when it has a useful amount of
@@ -110,7 +99,7 @@ Status CopyFileContent(const FileCopyContext& context, int fd, struct archive_en
 
   // The pax writer emits a sparse file's map with the first data write: a file that is all hole
   // gets no other write, and without this one its entry would hold zeros instead of the map.
-  XFER_RETURN_IF_ERROR(context.writer->WriteData(kZeros, 0, shown));
+  XFER_RETURN_IF_ERROR(context.writer->WriteData("", 0, shown));
 
   int64_t position = 0;
   for (const auto& [offset, length] : DataExtents(entry, size)) {
