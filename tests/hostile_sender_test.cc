@@ -11,7 +11,10 @@
 #include <thread>
 
 #include "chunk_codec.h"
+#include "content_digest.h"
 #include "frame_io.h"
+#include "pax_stream_builder.h"
+#include "stream_digest.h"
 #include "temp_dir.h"
 #include "transfer_harness.h"
 #include "xfer/receiver.h"
@@ -56,6 +59,7 @@ struct Attack {
   std::vector<std::string> top_names = {"top"};
   uint64_t announced_bytes = 1 << 30;
   std::string stream;  // the raw pax stream, sent as stored DATA chunks
+  Manifest manifest;   // sent as one MANIFEST frame after the DATA frames, when not empty
   // Replaces the DATA frames when set: sends whatever it likes.
   std::function<Status(Channel*)> custom_frames;
 };
@@ -109,6 +113,7 @@ class HostileSenderTest : public ::testing::Test {
       XFER_RETURN_IF_ERROR(attack.custom_frames(channel.get()));
     } else {
       uint64_t seq = 0;
+      StreamDigest stream_digest;
       for (size_t at = 0; at < attack.stream.size(); at += hello.chunk_size) {
         std::string_view chunk = std::string_view(attack.stream).substr(at, hello.chunk_size);
         FrameHeader header;
@@ -116,14 +121,28 @@ class HostileSenderTest : public ::testing::Test {
         header.payload_len = header.raw_len = static_cast<uint32_t>(chunk.size());
         header.checksum =
             ChunkChecksum(reinterpret_cast<const uint8_t*>(chunk.data()), chunk.size());
+        stream_digest.AddChunk(header.raw_len, header.checksum);
         Status status =
             WriteFrame(channel.get(), header, reinterpret_cast<const uint8_t*>(chunk.data()),
                        deadline, nullptr, true);
         if (!status.ok()) break;  // the receiver gave up on us: hear why below
       }
+      if (!attack.manifest.empty()) {
+        std::string records;
+        for (const ManifestRecord& record : attack.manifest) AppendManifestRecord(record, &records);
+        FrameHeader header;
+        header.type = FrameType::kManifest;
+        header.payload_len = header.raw_len = static_cast<uint32_t>(records.size());
+        const auto* bytes = reinterpret_cast<const uint8_t*>(records.data());
+        header.checksum = ChunkChecksum(bytes, records.size());
+        Status ignored_status = WriteFrame(channel.get(), header, bytes, deadline, nullptr, true);
+        (void)ignored_status;  // a refusal is heard below
+      }
       Trailer trailer;
       trailer.data_frames = seq;
       trailer.stream_bytes = attack.stream.size();
+      trailer.manifest_records = attack.manifest.size();
+      trailer.stream_digest = stream_digest.Finish();
       Status ignored_status = WriteControl(channel.get(), FrameType::kTrailer,
                                            EncodeTrailer(trailer), deadline, nullptr);
       (void)ignored_status;
@@ -202,6 +221,25 @@ TEST_F(HostileSenderTest, RefusesAResumedEntryForAFileTheReceiverDoesNotHold) {
   Status status = Receive(attack);
   EXPECT_EQ(status.code(), Code::kProtocol) << status.message();
   EXPECT_NE(status.message().find("does not hold"), std::string::npos) << status.message();
+  ExpectNothingWritten();
+}
+
+// The digest binds the hole map: a sparse map that puts a hole where the source has data makes
+// the written file differ from the MANIFEST's record, and nothing is committed.
+TEST_F(HostileSenderTest, RefusesAHoleWhereTheSourceHasData) {
+  constexpr int64_t kBlock = ContentDigest::kBlockSize;
+  const std::string a(kBlock, 'a'), b(kBlock, 'b'), c(kBlock, 'c');
+  ContentDigest source;
+  source.Update((a + b + c).data(), 3 * kBlock);
+  Attack attack;
+  attack.stream = PaxStreamBuilder()
+                      .Dir("top")
+                      .SparseFile("top/s", 3 * kBlock, {{0, a}, {2 * kBlock, c}})
+                      .Finish();
+  attack.manifest = {{"top/s", 3 * kBlock, source.Finish()}};
+  Status status = Receive(attack);
+  EXPECT_EQ(status.code(), Code::kCorrupt) << status.message();
+  EXPECT_EQ(status.message(), "checksum mismatch for top/s");
   ExpectNothingWritten();
 }
 
