@@ -1,7 +1,8 @@
 // Holes cost nothing (issue 14 §5): a 1 TiB sparse file holding 10 MiB of data crosses with the
-// real programs on loopback, is verified (manifest and --checksum re-read), keeps its holes, and
-// resumes from a held prefix. Reading, writing or hashing the holes would take minutes: every
-// run has a 60 s deadline, and no timing is asserted (bench/sparse.sh measures the time).
+// real programs on loopback, is verified (manifest and --checksum re-read), keeps its holes,
+// counts them as done in its progress, and resumes from a held prefix. Reading, writing or hashing
+// the holes would take minutes: every run has a 60 s deadline, and no timing is asserted
+// (bench/sparse.sh measures the time).
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -11,6 +12,7 @@
 #include <cstring>
 #include <random>
 #include <regex>
+#include <sstream>
 
 #include "tcp_proxy.h"
 #include "temp_dir.h"
@@ -117,6 +119,30 @@ TEST_F(SparseTransferTest, ATebibyteOfHolesCrossesVerifiedAndStaysSparse) {
   ExpectSparseCopy();
   // Progress and the result count the holes as content done.
   EXPECT_EQ(JsonNumber(received, "bytes"), kTiB + 6) << received;
+}
+
+// The percentage moves with the holes: while data is still on its way (the sender held to
+// 2 MB/s, so that the events, once a second, fall every 2 MB or less), the content done already
+// counts every hole passed.
+TEST_F(SparseTransferTest, ProgressCountsTheHolesAsDone) {
+  std::string ticket;
+  auto receiver = StartReceiver(dst_, {"--json"}, &ticket);
+  auto sender = StartSender(ticket, {src_ + "/data"}, {"--limit-rate", "2M", "--no-compress"});
+  ASSERT_EQ(sender->Wait(kDeadline), 0) << sender->stderr_text();
+  ASSERT_EQ(receiver->Wait(kDeadline), 0) << receiver->stderr_text();
+  std::istringstream lines(receiver->stdout_text());
+  int midway = 0;
+  for (std::string line; std::getline(lines, line);) {
+    if (line.find("\"event\":\"progress\"") == std::string::npos) continue;
+    const uint64_t wire = JsonNumber(line, "wire_bytes");
+    if (wire < 3 * kMiB || wire > 9 * kMiB) continue;
+    ++midway;
+    // The 1 MiB chunk holding the start of piece 1 arrived whole: the hole before it passed, so
+    // more than a tenth of the file is done.
+    EXPECT_GT(JsonNumber(line, "bytes"), PieceOffset(1)) << line;
+    EXPECT_EQ(JsonNumber(line, "total_bytes"), kTiB + 6) << line;
+  }
+  EXPECT_GT(midway, 0) << "no progress event while the data crossed:\n" << receiver->stdout_text();
 }
 
 TEST_F(SparseTransferTest, AnInterruptedSparseFileResumesFromItsHeldPrefix) {
