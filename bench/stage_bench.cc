@@ -12,8 +12,8 @@
 #include "archive_source.h"
 #include "channel.h"
 #include "chunk_codec.h"
-#include "socket.h"
 #include "content_digest.h"
+#include "socket.h"
 
 namespace xfer {
 namespace {

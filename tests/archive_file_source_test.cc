@@ -23,13 +23,13 @@
 #include "archive_extractor.h"
 #include "archive_handles.h"
 #include "child_process.h"
+#include "content_digest.h"
 #include "memory_bytes.h"
 #include "temp_dir.h"
 #include "text_match.h"
 #include "tree_builder.h"
 #include "tree_compare.h"
 #include "written_files.h"
-#include "content_digest.h"
 
 namespace xfer {
 namespace {

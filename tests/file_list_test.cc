@@ -21,13 +21,13 @@
 #include "archive_source.h"
 #include "archive_source_list.h"
 #include "archive_source_walk.h"
+#include "content_digest.h"
 #include "entry_marks.h"
 #include "memory_bytes.h"
 #include "temp_dir.h"
 #include "tree_builder.h"
 #include "tree_compare.h"
 #include "written_files.h"
-#include "content_digest.h"
 
 namespace xfer {
 namespace {

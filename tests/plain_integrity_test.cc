@@ -11,12 +11,12 @@
 #include <string>
 #include <vector>
 
+#include "content_digest.h"
 #include "plain_stream_rewriter.h"
 #include "tcp_proxy.h"
 #include "temp_dir.h"
 #include "transfer_harness.h"
 #include "tree_builder.h"
-#include "content_digest.h"
 
 namespace xfer::testing {
 namespace {

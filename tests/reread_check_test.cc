@@ -6,12 +6,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "content_digest.h"
 #include "fs_util.h"
 #include "temp_dir.h"
 #include "transfer_harness.h"
 #include "tree_builder.h"
 #include "tree_compare.h"
-#include "content_digest.h"
 
 namespace xfer {
 namespace {

@@ -8,8 +8,8 @@
 #include <functional>
 #include <string>
 
-#include "xfer/status.h"
 #include "content_digest.h"
+#include "xfer/status.h"
 
 namespace xfer {
 

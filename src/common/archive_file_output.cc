@@ -26,10 +26,10 @@
 #include "archive_entry_data.h"
 #include "archive_handles.h"
 #include "archive_metadata_digest.h"
+#include "content_digest.h"
 #include "entry_marks.h"
 #include "entry_path.h"
 #include "symlink_guard.h"
-#include "content_digest.h"
 
 namespace xfer {
 

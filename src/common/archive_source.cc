@@ -25,11 +25,11 @@
 #include "archive_source_data.h"
 #include "archive_source_list.h"
 #include "archive_source_walk.h"
+#include "content_digest.h"
 #include "entry_marks.h"
 #include "entry_path.h"
 #include "fs_util.h"
 #include "held_verifier.h"
-#include "content_digest.h"
 
 namespace xfer {
 
