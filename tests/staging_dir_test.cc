@@ -467,6 +467,21 @@ TEST_F(StagingDirTest, AdoptWithNothingToAdoptLeavesOutEmpty) {
   EXPECT_EQ(List(dest_).size(), 3u);
 }
 
+// Protocol 1's journals vouch with digests of another kind: never adopted, left as they are.
+TEST_F(StagingDirTest, AdoptLeavesAJournalOfProtocolOneAlone) {
+  const std::string old = Leave(kNames, {Held("db/a", 100, 100)});
+  std::string journal = ReadFile(old + ".journal");
+  journal.replace(0, 8, "XFERJNL1");
+  WriteFile(old + ".journal", journal);
+  HeldFiles held;
+  uint64_t allocated = 0;
+  StagingDir adopted = Adopt(&held, &allocated);
+  EXPECT_TRUE(adopted.path().empty()) << adopted.path();
+  EXPECT_TRUE(held.empty());
+  EXPECT_EQ(ReadFile(old + "/db/a"), std::string(100, 'x'));
+  EXPECT_EQ(ReadFile(old + ".journal"), journal);
+}
+
 TEST_F(StagingDirTest, AdoptRemovesJournalWhoseDirectoryIsMissing) {
   const std::string journal = real_dest_ + "/.xfer-staging-0123456789abcdef.journal";
   {
