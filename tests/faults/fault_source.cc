@@ -1,7 +1,6 @@
 #include "fault_source.h"
 
 #include <fcntl.h>
-#include <ftw.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -13,6 +12,8 @@
 #include "temp_dir.h"
 #include "transfer_harness.h"
 #include "tree_builder.h"
+#include "tree_corners.h"
+#include "tree_walk.h"
 
 namespace xfer::testing {
 
@@ -56,21 +57,9 @@ void MakeSparseFile(const std::string& path) {
   close(fd);
 }
 
-SourceFootprint* g_footprint = nullptr;  // nftw has no user pointer
-
-int CountEntry(const char*, const struct stat* st, int, FTW*) {
-  ++g_footprint->entries;
-  g_footprint->allocated_bytes += static_cast<uint64_t>(st->st_blocks) * 512;
-  if (S_ISREG(st->st_mode)) {
-    ++g_footprint->files;
-    g_footprint->content_bytes += static_cast<uint64_t>(st->st_size);
-  }
-  return 0;
-}
-
 }  // namespace
 
-void BuildFaultSource(const std::string& parent, const std::string& name) {
+std::vector<std::string> BuildFaultSource(const std::string& parent, const std::string& name) {
   std::string root = parent + "/" + name;
   MakeDir(root);
   MakeDir(root + "/sub");
@@ -100,14 +89,41 @@ void BuildFaultSource(const std::string& parent, const std::string& name) {
   if (symlink("sub/journal.log", (root + "/log-link").c_str()) != 0) {
     ADD_FAILURE() << "symlink: " << strerror(errno);
   }
+  Corners corners;
+  int top = open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  BuildCorners(top, root, name, &corners);
+  close(top);
   StampTimes(root);
+  return corners.notes;
 }
 
 SourceFootprint Footprint(const std::string& root) {
   SourceFootprint footprint;
-  g_footprint = &footprint;
-  if (nftw(root.c_str(), CountEntry, 16, FTW_PHYS) != 0) ADD_FAILURE() << "walking " << root;
-  g_footprint = nullptr;
+  auto count = [&footprint](const struct stat& st) {
+    ++footprint.entries;
+    footprint.allocated_bytes += static_cast<uint64_t>(st.st_blocks) * 512;
+    if (S_ISREG(st.st_mode)) {
+      ++footprint.files;
+      footprint.content_bytes += static_cast<uint64_t>(st.st_size);
+    }
+  };
+  int root_fd = open(root.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  struct stat st;
+  if (root_fd < 0 || fstat(root_fd, &st) != 0) {
+    ADD_FAILURE() << "opening " << root << ": " << strerror(errno);
+    if (root_fd >= 0) close(root_fd);
+    return footprint;
+  }
+  count(st);
+  WalkPostOrder(root_fd, [&](int parent_fd, const char* name) {
+    struct stat entry;
+    if (fstatat(parent_fd, name, &entry, AT_SYMLINK_NOFOLLOW) != 0) {
+      ADD_FAILURE() << "stat " << name << " under " << root << ": " << strerror(errno);
+      return;
+    }
+    count(entry);
+  });
+  close(root_fd);
   return footprint;
 }
 
