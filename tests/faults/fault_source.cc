@@ -57,6 +57,24 @@ void MakeSparseFile(const std::string& path) {
   close(fd);
 }
 
+// Whether the two descriptors read the same bytes to their ends.
+bool SameContent(int a, int b) {
+  std::string buf_a(kMiB, '\0'), buf_b(kMiB, '\0');
+  for (off_t offset = 0;;) {
+    ssize_t na = pread(a, buf_a.data(), buf_a.size(), offset);
+    ssize_t nb = pread(b, buf_b.data(), buf_b.size(), offset);
+    if (na < 0 || na != nb || buf_a.compare(0, na, buf_b, 0, nb) != 0) return false;
+    if (na == 0) return true;
+    offset += na;
+  }
+}
+
+int OpenDir(const std::string& path) {
+  int fd = open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) ADD_FAILURE() << "opening " << path << ": " << strerror(errno);
+  return fd;
+}
+
 }  // namespace
 
 std::vector<std::string> BuildFaultSource(const std::string& parent, const std::string& name) {
@@ -115,7 +133,7 @@ SourceFootprint Footprint(const std::string& root) {
     return footprint;
   }
   count(st);
-  WalkPostOrder(root_fd, [&](int parent_fd, const char* name) {
+  WalkPostOrder(root_fd, [&](int parent_fd, const char* name, const std::string&) {
     struct stat entry;
     if (fstatat(parent_fd, name, &entry, AT_SYMLINK_NOFOLLOW) != 0) {
       ADD_FAILURE() << "stat " << name << " under " << root << ": " << strerror(errno);
@@ -125,6 +143,28 @@ SourceFootprint Footprint(const std::string& root) {
   });
   close(root_fd);
   return footprint;
+}
+
+uint64_t BytesLost(const std::string& source, const std::string& copy) {
+  int source_fd = OpenDir(source);
+  int copy_fd = OpenDir(copy);
+  uint64_t lost = 0;
+  if (source_fd >= 0 && copy_fd >= 0) {
+    WalkPostOrder(source_fd, [&](int parent_fd, const char* name, const std::string& path) {
+      struct stat st;
+      if (fstatat(parent_fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode)) return;
+      int original = openat(parent_fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+      int copied = OpenBelow(copy_fd, path, O_RDONLY);
+      if (original < 0 || copied < 0 || !SameContent(original, copied)) {
+        lost += static_cast<uint64_t>(st.st_size);
+      }
+      if (original >= 0) close(original);
+      if (copied >= 0) close(copied);
+    });
+  }
+  if (source_fd >= 0) close(source_fd);
+  if (copy_fd >= 0) close(copy_fd);
+  return lost;
 }
 
 }  // namespace xfer::testing

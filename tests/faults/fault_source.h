@@ -26,4 +26,8 @@ std::vector<std::string> BuildFaultSource(const std::string& parent, const std::
 // What the tree at root holds (lstat, symlinks not followed; paths of any length).
 SourceFootprint Footprint(const std::string& root);
 
+// Content bytes of the regular files under source that are missing or different under copy
+// (paths of any length).
+uint64_t BytesLost(const std::string& source, const std::string& copy);
+
 }  // namespace xfer::testing

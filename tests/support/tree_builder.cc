@@ -111,7 +111,7 @@ void BuildSpecials(int top) {
 
 void StampTimes(const std::string& root) {
   int64_t counter = 0;
-  auto stamp = [&counter](int dir_fd, const char* name) {
+  auto stamp = [&counter](int dir_fd, const char* name, const std::string& = "") {
     ++counter;
     struct timespec times[2];
     times[1].tv_sec = 1500000000 + counter * 3607;
