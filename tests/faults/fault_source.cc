@@ -125,14 +125,14 @@ SourceFootprint Footprint(const std::string& root) {
       footprint.content_bytes += static_cast<uint64_t>(st.st_size);
     }
   };
-  int root_fd = open(root.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  int root_fd = OpenDir(root);
+  if (root_fd < 0) return footprint;
   struct stat st;
-  if (root_fd < 0 || fstat(root_fd, &st) != 0) {
-    ADD_FAILURE() << "opening " << root << ": " << strerror(errno);
-    if (root_fd >= 0) close(root_fd);
-    return footprint;
+  if (fstat(root_fd, &st) == 0) {
+    count(st);
+  } else {
+    ADD_FAILURE() << "stat " << root << ": " << strerror(errno);
   }
-  count(st);
   WalkPostOrder(root_fd, [&](int parent_fd, const char* name, const std::string&) {
     struct stat entry;
     if (fstatat(parent_fd, name, &entry, AT_SYMLINK_NOFOLLOW) != 0) {

@@ -1,6 +1,7 @@
 // The data every fault run moves: a few MiB shaped so that a fault at a random byte lands in
 // every phase of a transfer (mid-file, between small files, in a sparse file's map, in the
-// manifest), built once per test binary.
+// manifest) and carrying every awkward corner of the round-trip tree, built once per test
+// binary; what it holds, and what a copy of it lost.
 #pragma once
 
 #include <cstdint>
