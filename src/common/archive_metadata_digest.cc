@@ -32,6 +32,9 @@ Digest128 MetadataDigest(struct archive_entry* entry) {
     xattrs.emplace_back(name, std::string(static_cast<const char*>(value), size));
   }
   std::sort(xattrs.begin(), xattrs.end());
+  // libarchive's pax reader adds an xattr once per record naming it, and its writer names each
+  // twice (LIBARCHIVE.xattr and SCHILY.xattr): a received entry lists it twice, the file once.
+  xattrs.erase(std::unique(xattrs.begin(), xattrs.end()), xattrs.end());
   w.U32(static_cast<uint32_t>(xattrs.size()));
   for (const auto& [key, bytes] : xattrs) {
     w.Bytes(key);

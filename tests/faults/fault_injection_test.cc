@@ -17,9 +17,6 @@
 #include <cinttypes>
 #include <cstdio>
 #include <cstdlib>
-#include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <random>
 #include <regex>
 
@@ -227,21 +224,6 @@ void ExpectErrorLine(const char* program, int exit_code, const std::string& stde
       std::regex_search(line.substr(std::min(line.size(), prefix.size())), std::regex(says)))
       << program << "'s error does not match \"" << says << "\": " << line;
   if (!line.empty()) ++stats->messages[NormalizeMessage(line, spec.dest, Suite().source())];
-}
-
-// Content bytes of source's regular files that are missing or different under copy.
-uint64_t BytesLost(const std::string& source, const std::string& copy) {
-  namespace fs = std::filesystem;
-  uint64_t lost = 0;
-  std::error_code error;
-  for (const fs::directory_entry& entry : fs::recursive_directory_iterator(source, error)) {
-    if (!entry.is_regular_file() || entry.is_symlink()) continue;
-    std::string relative = fs::relative(entry.path(), source).string();
-    if (ReadFile(entry.path().string()) != ReadFile(copy + "/" + relative)) {
-      lost += entry.file_size();
-    }
-  }
-  return lost;
 }
 
 // Checks what the faulted run left; returns whether the receiver committed all the same.

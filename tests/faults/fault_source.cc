@@ -1,7 +1,6 @@
 #include "fault_source.h"
 
 #include <fcntl.h>
-#include <ftw.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -13,6 +12,8 @@
 #include "temp_dir.h"
 #include "transfer_harness.h"
 #include "tree_builder.h"
+#include "tree_corners.h"
+#include "tree_walk.h"
 
 namespace xfer::testing {
 
@@ -56,21 +57,27 @@ void MakeSparseFile(const std::string& path) {
   close(fd);
 }
 
-SourceFootprint* g_footprint = nullptr;  // nftw has no user pointer
-
-int CountEntry(const char*, const struct stat* st, int, FTW*) {
-  ++g_footprint->entries;
-  g_footprint->allocated_bytes += static_cast<uint64_t>(st->st_blocks) * 512;
-  if (S_ISREG(st->st_mode)) {
-    ++g_footprint->files;
-    g_footprint->content_bytes += static_cast<uint64_t>(st->st_size);
+// Whether the two descriptors read the same bytes to their ends.
+bool SameContent(int a, int b) {
+  std::string buf_a(kMiB, '\0'), buf_b(kMiB, '\0');
+  for (off_t offset = 0;;) {
+    ssize_t na = pread(a, buf_a.data(), buf_a.size(), offset);
+    ssize_t nb = pread(b, buf_b.data(), buf_b.size(), offset);
+    if (na < 0 || na != nb || buf_a.compare(0, na, buf_b, 0, nb) != 0) return false;
+    if (na == 0) return true;
+    offset += na;
   }
-  return 0;
+}
+
+int OpenDir(const std::string& path) {
+  int fd = open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) ADD_FAILURE() << "opening " << path << ": " << strerror(errno);
+  return fd;
 }
 
 }  // namespace
 
-void BuildFaultSource(const std::string& parent, const std::string& name) {
+std::vector<std::string> BuildFaultSource(const std::string& parent, const std::string& name) {
   std::string root = parent + "/" + name;
   MakeDir(root);
   MakeDir(root + "/sub");
@@ -100,15 +107,64 @@ void BuildFaultSource(const std::string& parent, const std::string& name) {
   if (symlink("sub/journal.log", (root + "/log-link").c_str()) != 0) {
     ADD_FAILURE() << "symlink: " << strerror(errno);
   }
+  Corners corners;
+  int top = open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  BuildCorners(top, root, name, &corners);
+  close(top);
   StampTimes(root);
+  return corners.notes;
 }
 
 SourceFootprint Footprint(const std::string& root) {
   SourceFootprint footprint;
-  g_footprint = &footprint;
-  if (nftw(root.c_str(), CountEntry, 16, FTW_PHYS) != 0) ADD_FAILURE() << "walking " << root;
-  g_footprint = nullptr;
+  auto count = [&footprint](const struct stat& st) {
+    ++footprint.entries;
+    footprint.allocated_bytes += static_cast<uint64_t>(st.st_blocks) * 512;
+    if (S_ISREG(st.st_mode)) {
+      ++footprint.files;
+      footprint.content_bytes += static_cast<uint64_t>(st.st_size);
+    }
+  };
+  int root_fd = OpenDir(root);
+  if (root_fd < 0) return footprint;
+  struct stat st;
+  if (fstat(root_fd, &st) == 0) {
+    count(st);
+  } else {
+    ADD_FAILURE() << "stat " << root << ": " << strerror(errno);
+  }
+  WalkPostOrder(root_fd, [&](int parent_fd, const char* name, const std::string&) {
+    struct stat entry;
+    if (fstatat(parent_fd, name, &entry, AT_SYMLINK_NOFOLLOW) != 0) {
+      ADD_FAILURE() << "stat " << name << " under " << root << ": " << strerror(errno);
+      return;
+    }
+    count(entry);
+  });
+  close(root_fd);
   return footprint;
+}
+
+uint64_t BytesLost(const std::string& source, const std::string& copy) {
+  int source_fd = OpenDir(source);
+  int copy_fd = OpenDir(copy);
+  uint64_t lost = 0;
+  if (source_fd >= 0 && copy_fd >= 0) {
+    WalkPostOrder(source_fd, [&](int parent_fd, const char* name, const std::string& path) {
+      struct stat st;
+      if (fstatat(parent_fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode)) return;
+      int original = openat(parent_fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+      int copied = OpenBelow(copy_fd, path, O_RDONLY);
+      if (original < 0 || copied < 0 || !SameContent(original, copied)) {
+        lost += static_cast<uint64_t>(st.st_size);
+      }
+      if (original >= 0) close(original);
+      if (copied >= 0) close(copied);
+    });
+  }
+  if (source_fd >= 0) close(source_fd);
+  if (copy_fd >= 0) close(copy_fd);
+  return lost;
 }
 
 }  // namespace xfer::testing

@@ -113,7 +113,9 @@ void FaultSuite::SetUp() {
                 error.c_str(), work_.c_str());
   }
   ASSERT_EQ(mkdir((work_ + "/src").c_str(), 0755), 0);
-  BuildFaultSource(work_ + "/src", "tree");
+  for (const std::string& note : BuildFaultSource(work_ + "/src", "tree")) {
+    std::printf("note: source tree: %s\n", note.c_str());
+  }
   source_ = work_ + "/src/tree";
   footprint_ = Footprint(source_);
   std::printf("source: %" PRIu64 " entries, %" PRIu64 " files, %" PRIu64 " content bytes, %" PRIu64

@@ -6,13 +6,16 @@
 // devices, setuid/setgid/sticky and 0000 modes, owners other than root, nanosecond mtimes on
 // everything (directories and symlinks too), user xattrs with binary values, POSIX access and
 // default ACLs, names with spaces, tabs, newlines, quotes and non-UTF-8 bytes, a 255-byte name,
-// and a path longer than 4 KiB. Needs root (devices, owners).
+// and a path longer than 4 KiB (the links, xattrs, ACLs, names and long path: tree_corners.h).
+// Needs root (devices, owners).
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
+
+#include "tree_entries.h"  // PseudoRandom
 
 namespace xfer::testing {
 
@@ -34,8 +37,5 @@ void BuildTestTree(const std::string& parent, const std::string& name, TestTree*
 // with nanoseconds, without following symlinks. Done last, since creating an entry changes its
 // directory's mtime. Exposed for tests that add entries to a built tree.
 void StampTimes(const std::string& root);
-
-// Deterministic bytes that do not compress, the same for the same seed.
-std::string PseudoRandom(size_t len, uint64_t seed);
 
 }  // namespace xfer::testing
