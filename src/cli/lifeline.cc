@@ -21,12 +21,14 @@ bool StdinStillOpen() {
 
 }  // namespace
 
-Lifeline::Lifeline(CancelToken* token, LifelineTies ties)
-    : watcher_([this, token, ties] { Watch(token, ties); }) {}
+Lifeline::Lifeline(CancelToken* token, LifelineTies ties) {
+  if (!ties.stdin_ends && !ties.stdout_reader_leaves) return;  // nothing to watch: no thread
+  watcher_ = std::thread([this, token, ties] { Watch(token, ties); });
+}
 
 Lifeline::~Lifeline() {
   stop_.Cancel();
-  watcher_.join();
+  if (watcher_.joinable()) watcher_.join();
 }
 
 void Lifeline::Watch(CancelToken* token, LifelineTies ties) {
