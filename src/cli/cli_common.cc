@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
-#include <thread>
 
 #include "shell_quote.h"
 #include "xfer/version.h"
@@ -39,27 +38,6 @@ void CancelOnSignals(CancelToken* token) {
   sigemptyset(&action.sa_mask);
   for (int sig : {SIGINT, SIGTERM, SIGHUP}) sigaction(sig, &action, nullptr);
   signal(SIGPIPE, SIG_IGN);
-}
-
-StdinLifeline::StdinLifeline(CancelToken* token)
-    : watcher_([this, token] {
-        char ignored[256];
-        for (;;) {
-          // No deadline: stdin may stay open for the whole run; stop_ is the way out.
-          pollfd p[2] = {{STDIN_FILENO, POLLIN, 0}, {stop_.fd(), POLLIN, 0}};
-          int ready = poll(p, 2, -1);
-          if (ready < 0 && errno == EINTR) continue;
-          if (ready > 0 && p[1].revents != 0) return;
-          ssize_t n = read(STDIN_FILENO, ignored, sizeof ignored);
-          if (n > 0 || (n < 0 && (errno == EINTR || errno == EAGAIN))) continue;
-          token->Cancel();
-          return;
-        }
-      }) {}
-
-StdinLifeline::~StdinLifeline() {
-  stop_.Cancel();
-  watcher_.join();
 }
 
 void AddCommonFlags(CLI::App* app, std::string_view program, CommonFlags* flags) {

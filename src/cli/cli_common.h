@@ -6,7 +6,6 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <vector>
 
 #include "xfer/cancel.h"
@@ -54,24 +53,6 @@ LogCallback StderrLog(std::string_view program, bool verbose);
 // Reads the first line of stdin (a ticket), waiting at most `timeout` for it. Tickets travel
 // this way, never in argv, where any user of the host could read them.
 Status ReadTicketFromStdin(std::chrono::seconds timeout, std::string* line);
-
-// With --lifeline: cancels the token once stdin ends. `xfer` keeps the stdin of every program it
-// starts open until the end, so when xfer or its ssh connection goes away, the programs stop
-// and clean up (staging directories, firewall rules) instead of waiting out their timeouts.
-// Call once whatever stdin had to carry (tickets) has been read. The watching thread is stopped
-// and joined when the StdinLifeline goes away, so declare it after the token it cancels: a
-// detached watcher could cancel the token while (or after) main destroys it.
-class StdinLifeline {
- public:
-  explicit StdinLifeline(CancelToken* token);
-  ~StdinLifeline();
-  StdinLifeline(const StdinLifeline&) = delete;
-  StdinLifeline& operator=(const StdinLifeline&) = delete;
-
- private:
-  CancelToken stop_;  // wakes the watcher when this object goes away
-  std::thread watcher_;
-};
 
 // --exec CMD and --shell, which both programs take (with their own help for --exec).
 struct ExecFlags {

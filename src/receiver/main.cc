@@ -2,10 +2,10 @@
 #include <unistd.h>
 
 #include <cstdio>
-#include <optional>
 
 #include "cli_common.h"
 #include "firewall_guard.h"
+#include "lifeline.h"
 #include "xfer/receiver.h"
 
 namespace {
@@ -197,9 +197,10 @@ int main(int argc, char** argv) {
     options.forward = std::move(downstream);
   }
 
-  // Declared after `cancel`, so its watcher is joined before the token is destroyed.
-  std::optional<xfer::cli::StdinLifeline> lifeline;
-  if (common.lifeline) lifeline.emplace(&cancel);
+  // Declared after `cancel`, so its watcher is joined before the token is destroyed. Whoever
+  // reads stdout (the ticket and result, or with --stdout the data) leaving stops the transfer.
+  xfer::cli::Lifeline lifeline(&cancel,
+                               {.stdin_ends = common.lifeline, .stdout_reader_leaves = true});
 
   std::unique_ptr<xfer::Receiver> receiver;
   status = xfer::Receiver::Listen(options, &receiver);

@@ -2,9 +2,9 @@
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
-#include <optional>
 
 #include "cli_common.h"
+#include "lifeline.h"
 #include "xfer/sender.h"
 
 namespace {
@@ -221,8 +221,7 @@ int main(int argc, char** argv) {
   }
   if (!status.ok()) return xfer::cli::ReportError(kProgram, status);
   // Declared after `cancel`, so its watcher is joined before the token is destroyed.
-  std::optional<xfer::cli::StdinLifeline> lifeline;
-  if (common.lifeline) lifeline.emplace(&cancel);
+  xfer::cli::Lifeline lifeline(&cancel, {.stdin_ends = common.lifeline});
 
   xfer::Report report;
   status = xfer::Send(options, &report);
