@@ -7,8 +7,10 @@
 namespace xfer {
 
 ResumeRecorder::ResumeRecorder(ResumeJournal* journal, std::function<Status()> sync,
-                               std::unordered_set<std::string> vouched)
-    : journal_(journal), sync_(std::move(sync)), vouched_(std::move(vouched)) {}
+                               const HeldFiles& vouched)
+    : journal_(journal), sync_(std::move(sync)) {
+  for (const auto& [path, file] : vouched) vouched_[path] = file.have;
+}
 
 Status ResumeRecorder::Replacing(const std::string& path) {
   // Only a stream that names a path twice replaces what this run completed or is writing.
@@ -38,8 +40,14 @@ Status ResumeRecorder::Checkpoint() {
   if (partial_) records.push_back(std::move(*partial_));
   partial_.reset();
   XFER_RETURN_IF_ERROR(journal_->Record(records));
-  for (const HeldFile& file : records) vouched_.insert(file.path);
+  for (const HeldFile& file : records) vouched_[file.path] = file.have;
   return Status::Ok();
+}
+
+uint64_t ResumeRecorder::vouched_bytes() const {
+  uint64_t bytes = 0;
+  for (const auto& [path, have] : vouched_) bytes += have;
+  return bytes;
 }
 
 }  // namespace xfer

@@ -11,7 +11,7 @@
 #include <functional>
 #include <optional>
 #include <string>
-#include <unordered_set>
+#include <unordered_map>
 #include <vector>
 
 #include "held_file.h"
@@ -26,10 +26,9 @@ class ResumeRecorder {
   using Clock = std::chrono::steady_clock;
   static constexpr std::chrono::seconds kInterval{1};
 
-  // journal must outlive the recorder; sync makes what was written durable; vouched: the paths
-  // the journal vouches for already (what an adopted staging directory holds).
-  ResumeRecorder(ResumeJournal* journal, std::function<Status()> sync,
-                 std::unordered_set<std::string> vouched);
+  // journal must outlive the recorder; sync makes what was written durable; vouched: what the
+  // journal vouches for already (what an adopted staging directory holds).
+  ResumeRecorder(ResumeJournal* journal, std::function<Status()> sync, const HeldFiles& vouched);
 
   // An entry is about to replace path (or to write it anew).
   Status Replacing(const std::string& path);
@@ -40,13 +39,18 @@ class ResumeRecorder {
   // Syncs, then records what was completed and the prefix being written.
   Status Checkpoint();
 
+  // What the journal vouches for now: files (whole or a prefix) and their bytes, what a failed
+  // transfer keeps for the next run.
+  uint64_t vouched_files() const { return vouched_.size(); }
+  uint64_t vouched_bytes() const;
+
  private:
   bool Due() const { return Clock::now() - last_ >= kInterval; }
 
   ResumeJournal* journal_;
   std::function<Status()> sync_;
-  std::unordered_set<std::string> vouched_;
-  std::vector<HeldFile> completed_;  // since the last checkpoint
+  std::unordered_map<std::string, uint64_t> vouched_;  // path -> bytes held
+  std::vector<HeldFile> completed_;                    // since the last checkpoint
   std::optional<HeldFile> partial_;
   Clock::time_point last_ = Clock::now();
 };
