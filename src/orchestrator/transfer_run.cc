@@ -13,6 +13,7 @@
 #include "json_line.h"
 #include "process.h"
 #include "stream_digest_check.h"
+#include "xfer/report.h"
 
 namespace xfer::orchestrator {
 
@@ -99,8 +100,8 @@ std::vector<std::string> SenderArgs(const Plan& plan) {
 }
 
 // What a failed target that kept data says: how much, where, and to run the command again.
-std::string KeptVerdict(const Plan& plan, const Running& receiver, const CancelToken& cancel,
-                        const TargetState& target) {
+std::string TargetKeptVerdict(const Plan& plan, const Running& receiver, const CancelToken& cancel,
+                              const TargetState& target) {
   bool interrupted = cancel.IsCancelled() || receiver.kept_interrupted;
   Status failure(interrupted ? Code::kCancelled : Code::kPeerFailed, target.error);
   return xfer::KeptVerdict(failure, target.kept_bytes,
@@ -290,7 +291,7 @@ void RunTransfer(const Plan& plan, const SourceFacts& facts, Hosts* hosts, Progr
       if (!said.empty() && target.error.find(said) == std::string::npos) {
         target.error += " (" + said + ")";
       }
-      if (target.kept_bytes > 0) target.error = KeptVerdict(plan, r, cancel, target);
+      if (target.kept_bytes > 0) target.error = TargetKeptVerdict(plan, r, cancel, target);
     }
     if (target.ok) {
       Status same = CheckStreamDigest(sender.stream_digest, r.stream_digest);
