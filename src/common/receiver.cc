@@ -310,15 +310,23 @@ class ReceiveSession {
   // was written since the last checkpoint, and says in *report what it kept. Holding nothing,
   // it keeps nothing.
   void KeepForResume(const Status& failure, Report* report) {
-    if (!recorder_ || staging_.path().empty()) return;
-    Status recorded = recorder_->Checkpoint();
-    if (!recorded.ok()) {
-      Log(LogLevel::kWarning, "recording what was received to resume: " + recorded.message());
+    if (!resumable_ || staging_.path().empty()) return;
+    // Failed before recording began (on admission): an adopted directory keeps what it held.
+    uint64_t files = held_.size();
+    uint64_t bytes = 0;
+    for (const auto& [path, file] : held_) bytes += file.have;
+    if (recorder_) {
+      Status recorded = recorder_->Checkpoint();
+      if (!recorded.ok()) {
+        Log(LogLevel::kWarning, "recording what was received to resume: " + recorded.message());
+      }
+      files = recorder_->vouched_files();
+      bytes = recorder_->vouched_bytes();
     }
-    if (recorder_->vouched_files() == 0) return;
+    if (files == 0) return;
     staging_.Keep();
-    report->kept_files = recorder_->vouched_files();
-    report->kept_bytes = recorder_->vouched_bytes();
+    report->kept_files = files;
+    report->kept_bytes = bytes;
     report->kept_in = staging_.path();
     Log(LogLevel::kInfo, "kept " + staging_.path() + " after: " + failure.message());
   }
