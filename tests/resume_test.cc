@@ -194,7 +194,7 @@ TEST_F(ResumeTest, AFailedReceiverSaysWhatItKeptAndHowToContinue) {
   std::smatch kept;
   ASSERT_TRUE(std::regex_search(
       said, kept,
-      std::regex("xfer-recv: error: failed: .*; ([0-9.]+) MB kept on /.*/\\.xfer-staging-[0-9a-f]+ "
+      std::regex("xfer-recv: error: .*; ([0-9.]+) MB kept on /.*/\\.xfer-staging-[0-9a-f]+ "
                  "\\(([0-9]+) files\\); run the same command "
                  "again to continue")))
       << said;

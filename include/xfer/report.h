@@ -67,6 +67,9 @@ struct Report {
 // "755.3 MB": bytes for people, in decimal megabytes (what xfer's progress shows).
 std::string Megabytes(uint64_t bytes);
 
+// "755.3 MB kept on WHERE; run the same command again to continue".
+std::string KeptNote(uint64_t kept_bytes, std::string_view where);
+
 // The verdict of a failed transfer that kept kept_bytes at `where` (a directory, HOST:PATH):
 // "interrupted: 755.3 MB kept on WHERE; run the same command again to continue" when it was
 // cancelled, "failed: WHY; 755.3 MB kept on WHERE; run the same command again to continue"

@@ -35,8 +35,12 @@ int ReportFailure(std::string_view program, const Status& status, const Report& 
       static_cast<unsigned long long>(report.kept_bytes), JsonString(report.kept_in).c_str());
   std::fflush(lines);
   std::string where = report.kept_in + " (" + std::to_string(report.kept_files) + " files)";
+  // "error: WHY; ..." (or "error: interrupted: ..."): the reason stays where scripts look for it.
+  std::string kept = KeptNote(report.kept_bytes, where);
+  std::string verdict =
+      status.code() == Code::kCancelled ? "interrupted: " + kept : status.message() + "; " + kept;
   std::fprintf(stderr, "%.*s: error: %s\n", static_cast<int>(program.size()), program.data(),
-               KeptVerdict(status, report.kept_bytes, where).c_str());
+               verdict.c_str());
   return kExitFailed;
 }
 

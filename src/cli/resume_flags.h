@@ -27,7 +27,8 @@ bool ApplyResumeFlags(std::string_view program, const ResumeFlags& flags, bool r
 
 // A receiver's failure: with something kept, one JSON line on `lines` for `xfer`
 // ({"ok":false,"interrupted":BOOL,"error":WHY,"kept_files":N,"kept_bytes":N,"kept_in":DIR}) and
-// "PROGRAM: error: " + KeptVerdict on stderr; otherwise the error alone, as ReportError.
+// "PROGRAM: error: WHY; " + KeptNote (or "interrupted: " + KeptNote) on stderr; otherwise the
+// error alone, as ReportError.
 // Returns kExitFailed.
 int ReportFailure(std::string_view program, const Status& status, const Report& report,
                   FILE* lines);

@@ -159,7 +159,8 @@ class ReceiveSession {
             channel_.get(),
             report->kept_in.empty()
                 ? status
-                : Status(status.code(), KeptVerdict(status, report->kept_bytes, report->kept_in)));
+                : Status(status.code(),
+                         status.message() + "; " + KeptNote(report->kept_bytes, report->kept_in)));
       }
       SenderDone();
       if (forwarder_) report->peers.push_back(forwarder_->Abort(status));

@@ -43,9 +43,13 @@ std::string Megabytes(uint64_t bytes) {
   return text;
 }
 
+std::string KeptNote(uint64_t kept_bytes, std::string_view where) {
+  return Megabytes(kept_bytes) + " kept on " + std::string(where) +
+         "; run the same command again to continue";
+}
+
 std::string KeptVerdict(const Status& failure, uint64_t kept_bytes, std::string_view where) {
-  std::string kept = Megabytes(kept_bytes) + " kept on " + std::string(where) +
-                     "; run the same command again to continue";
+  std::string kept = KeptNote(kept_bytes, where);
   if (failure.code() == Code::kCancelled) return "interrupted: " + kept;
   return "failed: " + failure.message() + "; " + kept;
 }
