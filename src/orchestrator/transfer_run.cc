@@ -132,8 +132,11 @@ bool StartAll(const Plan& plan, Hosts* hosts, std::vector<Running>* running,
     const HostPath& target = plan.targets[i];
     Running receiver;
     receiver.target = static_cast<int>(i);
+    // Each in a group of its own: a Ctrl-C reaches xfer alone, which stops them by their
+    // lifeline, so that they can still say through ssh what they kept.
     Status status = cli::Process::Start(hosts->Command(target, "xfer-recv", ReceiverArgs(plan, i)),
-                                        "xfer-recv on " + HostName(target), &receiver.process);
+                                        "xfer-recv on " + HostName(target), &receiver.process,
+                                        /*own_group=*/true);
     if (status.ok() && chain && i + 1 < count) {
       status = receiver.process->WriteStdin(tickets[i + 1] + "\n");
     }
@@ -147,7 +150,8 @@ bool StartAll(const Plan& plan, Hosts* hosts, std::vector<Running>* running,
   }
   Running sender;
   Status status = cli::Process::Start(hosts->Command(plan.source, "xfer-send", SenderArgs(plan)),
-                                      "xfer-send on " + HostName(plan.source), &sender.process);
+                                      "xfer-send on " + HostName(plan.source), &sender.process,
+                                      /*own_group=*/true);
   for (size_t i = 0; status.ok() && i < (chain ? 1 : count); ++i) {
     status = sender.process->WriteStdin(tickets[i] + "\n");
   }
@@ -255,7 +259,9 @@ void RunTransfer(const Plan& plan, const SourceFacts& facts, Hosts* hosts, Progr
       kill_at = Clock::now() + kCleanupGrace;
     }
     if (cancel.IsCancelled() && !kill_at) {
-      for (Running& r : running) r.process->Kill(SIGTERM);  // they clean up and exit
+      // Their stdin ends (--lifeline): they cancel, keep what they can resume from, say so on
+      // their output (which ssh still carries, unlike after a signal to ssh), and exit.
+      for (Running& r : running) r.process->CloseStdin();
       kill_at = Clock::now() + kCleanupGrace;
     }
     if (kill_at && Clock::now() >= *kill_at) {
