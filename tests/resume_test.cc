@@ -225,7 +225,7 @@ TEST_F(ResumeTest, NoResumeOnTheSenderDiscardsWhatWasKeptAndSaysHowMuch) {
       receiver->stderr_text(),
       std::regex("xfer-recv: discarding [0-9.]+ MB \\([0-9]+ files\\) kept from an interrupted "
                  "transfer into " +
-                 dst_ + " \\(--no-resume\\)\n")))
+                 dst_ + " \\(the sender does not resume\\)\n")))
       << receiver->stderr_text();
 }
 

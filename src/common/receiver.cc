@@ -249,10 +249,10 @@ class ReceiveSession {
       XFER_RETURN_IF_ERROR(
           StagingDir::RemoveStale(options_.dest_dir, names, &discarded_, &foreign));
       if (discarded_.files > 0) {
-        Log(LogLevel::kWarning, "discarding " + Megabytes(discarded_.bytes) + " (" +
-                                    std::to_string(discarded_.files) +
-                                    " files) kept from an interrupted transfer into " +
-                                    options_.dest_dir + " (--no-resume)");
+        Log(LogLevel::kWarning,
+            "discarding " + Megabytes(discarded_.bytes) + " (" + std::to_string(discarded_.files) +
+                " files) kept from an interrupted transfer into " + options_.dest_dir +
+                (resumable_ ? " (the sender does not resume)" : " (--no-resume)"));
       } else if (discarded_.dirs > 0) {
         Log(LogLevel::kInfo, "removed " + std::to_string(discarded_.dirs) +
                                  " staging directories left by interrupted transfers");
