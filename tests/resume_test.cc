@@ -276,6 +276,12 @@ TEST_F(ResumeTest, AHeldPrefixIsCountedAgainBecauseItIsCopied) {
   EXPECT_EQ(receiver->Wait(), 1);
   EXPECT_NE(receiver->stderr_text().find("not enough space in"), std::string::npos)
       << receiver->stderr_text();
+  // The receiver kept what it held, and the sender's verdict tells it too.
+  EXPECT_TRUE(std::regex_search(
+      sender->stderr_text(),
+      std::regex("xfer-send: error: .*not enough space in .*; [0-9.]+ MB kept on .*\\.xfer-staging-"
+                 "[0-9a-f]+; run the same command again to continue")))
+      << sender->stderr_text();
   ASSERT_EQ(unlink((dst_ + "/filler").c_str()), 0);
   auto [received, sent] = Resume();
   EXPECT_GT(JsonNumber(received, "resumed_bytes"), 0u) << received;
