@@ -275,7 +275,9 @@ class ReceiveSession {
       Log(LogLevel::kInfo, "resuming: " + std::to_string(held_.size()) + " files (" +
                                FormatBytes(bytes) + ") held in " + staging_.path());
     }
-    if (resumable_) {
+    // A sender that does not resume (--no-resume, an archive) makes a run that is not
+    // resumable either: nothing recorded, nothing kept.
+    if (resumable_ && hello.resume) {
       recorder_.emplace(
           staging_.journal(), [this] { return staging_.Sync(); }, held_);
     }
@@ -540,7 +542,7 @@ class ReceiveSession {
   StagingDir staging_;
   HeldFiles held_;        // resuming: what the staging directory holds, and then what was offered
   bool adopted_ = false;  // the staging directory is one an interrupted transfer left
-  std::optional<ResumeRecorder> recorder_;  // when resumable_
+  std::optional<ResumeRecorder> recorder_;  // when resumable_ and the sender resumes
   StagingDir::Discarded discarded_;         // leftovers removed for a run that starts over
   std::optional<BufferPool> pool_;          // outlives forwarder_, which gives buffers back
   std::unique_ptr<Forwarder> forwarder_;    // with options.forward

@@ -1,10 +1,12 @@
 // ResumeRecorder: keeps a receiver's journal (resume_journal.h) in step with what it writes, so
 // that an interrupted transfer can be resumed with what it left.
 //
-// About once a second (and once more when the transfer fails) it syncs the staging directory's
-// filesystem and then records the files completed since the last time and the verified prefix of
-// the file being written: a record only ever vouches for data that is already durable. Before an
-// entry replaces a file the journal vouches for, the journal durably stops vouching for it.
+// About once a second, or sooner once the paths waiting to be recorded reach kMaxPendingPathBytes
+// (so that deep paths do not pile up in memory), and once more when the transfer fails, it syncs
+// the staging directory's filesystem and then records the files completed since the last time and
+// the verified prefix of the file being written: a record only ever vouches for data that is
+// already durable. Before an entry replaces a file the journal vouches for, the journal durably
+// stops vouching for it.
 #pragma once
 
 #include <chrono>
@@ -15,6 +17,7 @@
 #include <vector>
 
 #include "held_file.h"
+#include "path_digest.h"
 #include "xfer/status.h"
 
 namespace xfer {
@@ -25,6 +28,7 @@ class ResumeRecorder {
  public:
   using Clock = std::chrono::steady_clock;
   static constexpr std::chrono::seconds kInterval{1};
+  static constexpr size_t kMaxPendingPathBytes = 4 << 20;
 
   // journal must outlive the recorder; sync makes what was written durable; vouched: what the
   // journal vouches for already (what an adopted staging directory holds).
@@ -45,12 +49,16 @@ class ResumeRecorder {
   uint64_t vouched_bytes() const;
 
  private:
-  bool Due() const { return Clock::now() - last_ >= kInterval; }
+  bool Due() const {
+    return pending_path_bytes_ >= kMaxPendingPathBytes || Clock::now() - last_ >= kInterval;
+  }
 
   ResumeJournal* journal_;
   std::function<Status()> sync_;
-  std::unordered_map<std::string, uint64_t> vouched_;  // path -> bytes held
-  std::vector<HeldFile> completed_;                    // since the last checkpoint
+  // PathDigest -> bytes held: 24 bytes a file, however long its path.
+  std::unordered_map<Digest128, uint64_t, Digest128Hash> vouched_;
+  std::vector<HeldFile> completed_;  // since the last checkpoint
+  size_t pending_path_bytes_ = 0;    // of completed_
   std::optional<HeldFile> partial_;
   Clock::time_point last_ = Clock::now();
 };
