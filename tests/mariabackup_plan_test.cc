@@ -82,20 +82,37 @@ TEST(MariabackupPlan, RefusesAPasswordOnTheCommandLine) {
 }
 
 TEST(MariabackupPlan, RefusesWhatDoesNotApplyToABackupStream) {
-  for (int which = 0; which < 3; ++which) {
+  for (int which = 0; which < 2; ++which) {
     orchestrator::Plan plan;
     plan.source.path = "/s.sock";
     plan.overwrite = which == 0;
-    plan.resume = which == 1;
-    plan.checksum = which == 2;
+    plan.checksum = which == 1;
     EXPECT_FALSE(orchestrator::ConfigureMariabackup(MariabackupOptions(), &plan).ok()) << which;
   }
+}
+
+// Resuming is the default of a tree copy; a backup stream keeps nothing to resume from.
+TEST(MariabackupPlan, TurnsResumingOff) {
+  orchestrator::Plan plan;
+  plan.source.path = "/s.sock";
+  ASSERT_TRUE(plan.resume);
+  ASSERT_TRUE(orchestrator::ConfigureMariabackup(MariabackupOptions(), &plan).ok());
+  EXPECT_FALSE(plan.resume);
 }
 
 TEST(MariabackupCommandLine, BackupOptionsNeedTheType) {
   ChildProcess xfer({kXfer, "--prepare", "localhost:/tmp/s.sock", "localhost:/tmp"});
   EXPECT_EQ(xfer.Wait(std::chrono::seconds(30)), 2);
   EXPECT_TRUE(Contains(xfer.stderr_text(), "--prepare needs --type mariabackup"));
+}
+
+TEST(MariabackupCommandLine, ExplicitResumeIsRefusedAsNotResumable) {
+  ChildProcess xfer(
+      {kXfer, "--type", "mariabackup", "--resume", "localhost:/tmp/s.sock", "localhost:/tmp"});
+  EXPECT_EQ(xfer.Wait(std::chrono::seconds(30)), 2);
+  EXPECT_TRUE(Contains(xfer.stderr_text(), "--resume: not with --type mariabackup"))
+      << xfer.stderr_text();
+  EXPECT_TRUE(Contains(xfer.stderr_text(), "not resumable")) << xfer.stderr_text();
 }
 
 TEST(MariabackupCommandLine, PasswordInAnOptionIsRefusedWithoutShowingIt) {

@@ -23,5 +23,24 @@ TEST(Report, ListsPeersOnlyWhenThereAreAny) {
       << json;
 }
 
+TEST(KeptVerdict, SaysWhatWasKeptWhereAndHowToContinue) {
+  EXPECT_EQ(KeptVerdict(Status(Code::kCancelled, "cancelled"), 755300000, "db2:/srv/restore"),
+            "interrupted: 755.3 MB kept on db2:/srv/restore; run the same command again to "
+            "continue");
+  EXPECT_EQ(KeptVerdict(Status(Code::kIoError, "disk full"), 12000000, "db3:/srv/restore"),
+            "failed: disk full; 12.0 MB kept on db3:/srv/restore; run the same command again to "
+            "continue");
+}
+
+TEST(Report, NamesWhatItDiscardedOnlyWhenItDiscardedSomething) {
+  Report report;
+  EXPECT_EQ(report.ToJson().find("discarded"), std::string::npos);
+  report.discarded_files = 12;
+  report.discarded_bytes = 755300000;
+  EXPECT_NE(report.ToJson().find("\"discarded_files\":12,\"discarded_bytes\":755300000"),
+            std::string::npos)
+      << report.ToJson();
+}
+
 }  // namespace
 }  // namespace xfer

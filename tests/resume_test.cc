@@ -1,5 +1,6 @@
-// --resume end to end: the real programs on loopback, a transfer interrupted (the connection cut
-// by a proxy, the receiver killed with SIGKILL), then run again with --resume.
+// Resuming end to end: the real programs on loopback, a transfer interrupted (the connection cut
+// by a proxy, the receiver killed with SIGKILL), then the same command run again: resuming is
+// the default, --no-resume starts over.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -53,12 +54,14 @@ class ResumeTest : public ::testing::Test {
     ASSERT_EQ(symlink("small.txt", (src_ + "/data/link").c_str()), 0);
   }
 
-  // A --resume transfer of `paths` to dst through a proxy that cuts the connection, or kills the
-  // receiver, once `at` bytes went from the sender to it. Both sides must fail, and nothing new
-  // may appear in dst but what the receiver keeps for --resume.
-  void Interrupt(Fault fault, uint64_t at, const std::vector<std::string>& sender_args = {}) {
+  // A transfer (with the default flags) of `paths` to dst through a proxy that cuts the
+  // connection, or kills the receiver, once `at` bytes went from the sender to it. Both sides
+  // must fail, and nothing new may appear in dst but what the receiver keeps to resume. Returns
+  // what the receiver said on stderr.
+  std::string Interrupt(Fault fault, uint64_t at,
+                        const std::vector<std::string>& sender_args = {}) {
     std::string ticket;
-    auto receiver = StartReceiver(dst_, {"--resume"}, &ticket);
+    auto receiver = StartReceiver(dst_, {}, &ticket);
     ChildProcess* target = receiver.get();
     std::atomic<bool> fired{false};
     TcpProxy proxy(static_cast<uint16_t>(std::stoi(ticket.substr(6))),
@@ -69,19 +72,18 @@ class ResumeTest : public ::testing::Test {
                      }
                      return fault != Fault::kCut;
                    });
-    std::vector<std::string> args = sender_args;
-    args.push_back("--resume");
-    auto sender = StartSender(TicketWithPort(ticket, proxy.port()), {src_ + "/data"}, args);
+    auto sender = StartSender(TicketWithPort(ticket, proxy.port()), {src_ + "/data"}, sender_args);
     EXPECT_NE(sender->Wait(), 0) << "the interrupted sender succeeded";
     EXPECT_NE(receiver->Wait(), 0) << "the interrupted receiver succeeded";
     EXPECT_EQ(ListDirIgnoringStaging(dst_), std::vector<std::string>{});
-    EXPECT_FALSE(ListDir(dst_).empty()) << "the receiver kept nothing for --resume";
+    EXPECT_FALSE(ListDir(dst_).empty()) << "the receiver kept nothing to resume";
+    return receiver->stderr_text();
   }
 
-  // A --resume run to the end; returns the receiver's and the sender's result lines.
-  std::pair<std::string, std::string> Resume(
-      const std::vector<std::string>& receiver_args = {"--resume"},
-      const std::vector<std::string>& sender_args = {"--resume"}) {
+  // The same command run again to the end (default flags: it resumes); returns the receiver's
+  // and the sender's result lines.
+  std::pair<std::string, std::string> Resume(const std::vector<std::string>& receiver_args = {},
+                                             const std::vector<std::string>& sender_args = {}) {
     std::string ticket;
     auto receiver = StartReceiver(dst_, receiver_args, &ticket);
     auto sender = StartSender(ticket, {src_ + "/data"}, sender_args);
@@ -186,8 +188,8 @@ TEST_F(ResumeTest, ChangedBytesBehindAnUnchangedMtimeFailOnceThenTravel) {
   ASSERT_EQ(utimensat(AT_FDCWD, part0.c_str(), times, 0), 0);
   // Only reading finds it: the manifest check does, and nothing is committed.
   std::string ticket;
-  auto receiver = StartReceiver(dst_, {"--resume"}, &ticket);
-  auto sender = StartSender(ticket, {src_ + "/data"}, {"--resume"});
+  auto receiver = StartReceiver(dst_, {}, &ticket);
+  auto sender = StartSender(ticket, {src_ + "/data"}, {});
   EXPECT_EQ(sender->Wait(), 1);
   EXPECT_EQ(receiver->Wait(), 1);
   EXPECT_NE(receiver->stderr_text().find("checksum mismatch for data/sub/part0 (held from the "
@@ -220,16 +222,52 @@ TEST_F(ResumeTest, EveryKindOfFileHeldWholeIsKept) {
   EXPECT_EQ(JsonNumber(received, "resumed_files"), JsonNumber(received, "files") - 1) << received;
 }
 
-TEST_F(ResumeTest, WithoutResumeOnTheSenderTheReceiverStartsAfresh) {
-  Interrupt(Fault::kCut, Total() / 2, {"--no-compress"});
-  auto [received, sent] = Resume({"--resume"}, {});
-  EXPECT_EQ(JsonNumber(received, "resumed_bytes"), 0u) << received;
+// The receiver's verdict says what it kept, where, and how to continue.
+TEST_F(ResumeTest, AFailedReceiverSaysWhatItKeptAndHowToContinue) {
+  std::string said = Interrupt(Fault::kCut, Total() / 2, {"--no-compress"});
+  std::smatch kept;
+  ASSERT_TRUE(std::regex_search(
+      said, kept,
+      std::regex("xfer-recv: error: .*; ([0-9.]+) MB kept on /.*/\\.xfer-staging-[0-9a-f]+ "
+                 "\\(([0-9]+) files\\); run the same command "
+                 "again to continue")))
+      << said;
+  EXPECT_GT(std::stod(kept[1]), 1.0) << said;
+  EXPECT_GT(std::stoull(kept[2]), 0u) << said;
 }
 
-TEST_F(ResumeTest, AReceiverWithoutResumeRemovesWhatAnInterruptedTransferLeft) {
+TEST_F(ResumeTest, ExplicitResumeIsStillAccepted) {
+  Interrupt(Fault::kCut, Total() * 3 / 4, {"--no-compress"});
+  auto [received, sent] = Resume({"--resume"}, {"--resume"});
+  EXPECT_GT(JsonNumber(received, "resumed_bytes"), 0u) << received;
+}
+
+// --no-resume on either side starts over, and the receiver says, in one line, what it discarded.
+TEST_F(ResumeTest, NoResumeOnTheSenderDiscardsWhatWasKeptAndSaysHowMuch) {
   Interrupt(Fault::kCut, Total() / 2, {"--no-compress"});
-  auto [received, sent] = Resume({}, {"--resume"});
+  std::string ticket;
+  auto receiver = StartReceiver(dst_, {}, &ticket);
+  auto sender = StartSender(ticket, {src_ + "/data"}, {"--no-resume"});
+  EXPECT_EQ(sender->Wait(), 0) << sender->stderr_text();
+  EXPECT_EQ(receiver->Wait(), 0) << receiver->stderr_text();
+  EXPECT_EQ(CompareTrees(src_ + "/data", dst_ + "/data"), std::vector<std::string>{});
+  EXPECT_EQ(ListDir(dst_), std::vector<std::string>{"data"}) << "staging or journal left";
+  std::string received = receiver->ReadStdoutLine();
   EXPECT_EQ(JsonNumber(received, "resumed_bytes"), 0u) << received;
+  EXPECT_GT(JsonNumber(received, "discarded_bytes"), 0u) << received;
+  EXPECT_TRUE(std::regex_search(
+      receiver->stderr_text(),
+      std::regex("xfer-recv: discarding [0-9.]+ MB \\([0-9]+ files\\) kept from an interrupted "
+                 "transfer into " +
+                 dst_ + " \\(the sender does not resume\\)\n")))
+      << receiver->stderr_text();
+}
+
+TEST_F(ResumeTest, NoResumeOnTheReceiverDiscardsWhatWasKept) {
+  Interrupt(Fault::kCut, Total() / 2, {"--no-compress"});
+  auto [received, sent] = Resume({"--no-resume"}, {});
+  EXPECT_EQ(JsonNumber(received, "resumed_bytes"), 0u) << received;
+  EXPECT_GT(JsonNumber(received, "discarded_bytes"), 0u) << received;
 }
 
 TEST_F(ResumeTest, PreflightCountsWhatAnInterruptedTransferLeft) {
@@ -246,10 +284,10 @@ TEST_F(ResumeTest, PreflightCountsWhatAnInterruptedTransferLeft) {
     int exit_code = check.Wait();
     return std::make_pair(exit_code, check.stderr_text());
   };
-  auto [without, why] = preflight({});
+  auto [without, why] = preflight({"--no-resume"});
   EXPECT_EQ(without, 1) << "the leftover and a whole copy fit in 64 MiB?";
   EXPECT_NE(why.find("not enough space"), std::string::npos) << why;
-  EXPECT_EQ(preflight({"--resume"}).first, 0) << preflight({"--resume"}).second;
+  EXPECT_EQ(preflight({}).first, 0) << preflight({}).second;
   Resume();
 }
 
@@ -266,12 +304,18 @@ TEST_F(ResumeTest, AHeldPrefixIsCountedAgainBecauseItIsCopied) {
   // 24 MiB more are needed, not 24 less the prefix. Fill the disk so only that much is left.
   WriteRandomFile(dst_ + "/filler", 40 * kMiB - 24 * kMiB - kMiB, 5);
   std::string ticket;
-  auto receiver = StartReceiver(dst_, {"--resume"}, &ticket);
-  auto sender = StartSender(ticket, {src_ + "/data"}, {"--resume"});
+  auto receiver = StartReceiver(dst_, {}, &ticket);
+  auto sender = StartSender(ticket, {src_ + "/data"}, {});
   EXPECT_EQ(sender->Wait(), 1);
   EXPECT_EQ(receiver->Wait(), 1);
   EXPECT_NE(receiver->stderr_text().find("not enough space in"), std::string::npos)
       << receiver->stderr_text();
+  // The receiver kept what it held, and the sender's verdict tells it too.
+  EXPECT_TRUE(std::regex_search(
+      sender->stderr_text(),
+      std::regex("xfer-send: error: .*not enough space in .*; [0-9.]+ MB kept on .*\\.xfer-staging-"
+                 "[0-9a-f]+; run the same command again to continue")))
+      << sender->stderr_text();
   ASSERT_EQ(unlink((dst_ + "/filler").c_str()), 0);
   auto [received, sent] = Resume();
   EXPECT_GT(JsonNumber(received, "resumed_bytes"), 0u) << received;
@@ -288,23 +332,23 @@ TEST_F(ResumeTest, SeveralReceiversResumeWhatTheyAllHold) {
   ASSERT_EQ(mkdir(dst2.c_str(), 0755), 0);
   {
     std::string t1, t2;
-    auto r1 = StartReceiver(dst_, {"--resume"}, &t1);
-    auto r2 = StartReceiver(dst2, {"--resume"}, &t2);
+    auto r1 = StartReceiver(dst_, {}, &t1);
+    auto r2 = StartReceiver(dst2, {}, &t2);
     auto cut_at = [&](uint64_t at) {
       return [at](uint64_t offset, uint8_t*, size_t len) { return offset + len < at; };
     };
     TcpProxy p1(static_cast<uint16_t>(std::stoi(t1.substr(6))), cut_at(Total() * 3 / 4));
     TcpProxy p2(static_cast<uint16_t>(std::stoi(t2.substr(6))), cut_at(Total() / 2));
     auto sender = StartSenderToAll({TicketWithPort(t1, p1.port()), TicketWithPort(t2, p2.port())},
-                                   {src_ + "/data"}, {"--resume", "--no-compress"});
+                                   {src_ + "/data"}, {"--no-compress"});
     EXPECT_NE(sender->Wait(), 0);
     EXPECT_NE(r1->Wait(), 0);
     EXPECT_NE(r2->Wait(), 0);
   }
   std::string t1, t2;
-  auto r1 = StartReceiver(dst_, {"--resume"}, &t1);
-  auto r2 = StartReceiver(dst2, {"--resume"}, &t2);
-  auto sender = StartSenderToAll({t1, t2}, {src_ + "/data"}, {"--resume"});
+  auto r1 = StartReceiver(dst_, {}, &t1);
+  auto r2 = StartReceiver(dst2, {}, &t2);
+  auto sender = StartSenderToAll({t1, t2}, {src_ + "/data"}, {});
   ASSERT_EQ(sender->Wait(), 0) << sender->stderr_text();
   ASSERT_EQ(r1->Wait(), 0) << r1->stderr_text();
   ASSERT_EQ(r2->Wait(), 0) << r2->stderr_text();

@@ -561,16 +561,19 @@ TEST_F(StagingDirTest, AdoptPruningDoesNotFollowSymlinks) {
 }
 
 TEST_F(StagingDirTest, RemoveStaleRemovesUnlockedLeftoversOfTheseNamesOnly) {
-  const std::string first = Leave(kNames, {Held("db/a", 3, 3)});
+  const std::string first = Leave(kNames, {Held("db/a", 3, 3), Held("db/b", 5, 2)});
   const std::string second = Leave(kNames, {});
   const std::string foreign = Leave({"other"}, {});
   StagingDir live = MakeStaging();
   const std::string older = real_dest_ + "/.xfer-staging-0123456789abcdef";  // no journal
   ASSERT_EQ(mkdir(older.c_str(), 0700), 0);
-  size_t removed = 0;
-  Status status = StagingDir::RemoveStale(dest_, kNames, &removed);
+  StagingDir::Discarded discarded;
+  Status status = StagingDir::RemoveStale(dest_, kNames, &discarded);
   ASSERT_TRUE(status.ok()) << status.message();
-  EXPECT_EQ(removed, 2u);
+  EXPECT_EQ(discarded.dirs, 2u);
+  // What the journals vouched for: db/a whole (3 bytes) and db/b's prefix (2 of 5).
+  EXPECT_EQ(discarded.files, 2u);
+  EXPECT_EQ(discarded.bytes, 5u);
   for (const std::string& gone : {first, second}) {
     EXPECT_FALSE(Exists(gone)) << gone;
     EXPECT_FALSE(Exists(gone + ".journal")) << gone;

@@ -38,13 +38,15 @@ class StreamTest : public ::testing::Test {
   }
 
   // Both programs failed with one error line each that says `why`, and the destination holds
-  // nothing new: no output, no staging directory.
+  // nothing new: no output, no staging directory, no journal (a stream is not resumable, though
+  // resuming is the default) and no promise to continue.
   void ExpectBothFailedWith(ChildProcess* sender, ChildProcess* receiver, const std::string& why) {
     EXPECT_EQ(sender->Wait(), 1) << sender->stderr_text();
     EXPECT_EQ(receiver->Wait(), 1) << receiver->stderr_text();
     EXPECT_TRUE(Contains(sender->stderr_text(), why));
     EXPECT_TRUE(Contains(receiver->stderr_text(), why));
     EXPECT_TRUE(ListDir(dst_).empty()) << "left in the destination: " << ListDir(dst_)[0];
+    EXPECT_FALSE(Contains(receiver->stderr_text(), "kept")) << receiver->stderr_text();
   }
 
   TempDir tmp_;
@@ -268,6 +270,26 @@ TEST_F(StreamTest, ASilentSendersReceiverStopsOnSigtermAtOnce) {
   EXPECT_EQ(ListDir(dst_), std::vector<std::string>{});
   sender->Kill(SIGTERM);  // which stops its command too
   EXPECT_NE(sender->Wait(std::chrono::seconds(30)), 0);
+}
+
+// Resuming is the default of files; asked for explicitly with a stream, it is refused.
+TEST_F(StreamTest, AnExplicitResumeWithAStreamIsRefusedAsNotResumable) {
+  std::string tickets = tmp_.Sub("tickets");
+  WriteFile(tickets, "xfer1:1:AAAA\n");
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{XferSendPath(), "--resume", "--to", "h", "--exec", "cat"},
+        {XferSendPath(), "--resume", "--to", "h", "--ticket-file", tickets, "--stdin"},
+        {XferSendPath(), "--resume", "--to", "h", "--from-archive", tmp_.Sub("a.tar")},
+        {XferRecvPath(), "--resume", "--stdout"},
+        {XferRecvPath(), "--resume", "--to-archive", tmp_.Sub("b.tar")},
+        {XferRecvPath(), "--resume", "--exec", "cat", dst_}}) {
+    ChildProcess program(args);
+    program.CloseStdin();  // none of them may wait for a ticket
+    EXPECT_EQ(program.Wait(), 2) << args.back() << ": " << program.stderr_text();
+    EXPECT_TRUE(Contains(program.stderr_text(), "error: --resume: ")) << program.stderr_text();
+    EXPECT_TRUE(Contains(program.stderr_text(), "not resumable")) << program.stderr_text();
+  }
+  EXPECT_TRUE(ListDir(dst_).empty());
 }
 
 TEST_F(StreamTest, UsageErrors) {

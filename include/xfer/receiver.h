@@ -51,11 +51,14 @@ struct ReceiveOptions {
   bool same_owner = true;
   bool devices = true;  // false: refuse block and character devices, naming the entry
   bool setuid = true;   // false: clear setuid and setgid bits
-  // Resumable: while the transfer runs, what is written is recorded (about once a second, after
-  // a sync) in a journal beside the staging directory, and a failed transfer keeps both. A later
-  // receiver with resume, for the same names in the same dest_dir, whose sender asks to resume,
-  // adopts them: the sender skips what is held and still the same at the source.
-  bool resume = false;
+  // Resumable (the default): while the transfer runs, what is written is recorded (about once a
+  // second, after a sync) in a journal beside the staging directory, and a failed transfer keeps
+  // both (Report::kept_*). A later receiver with resume, for the same names in the same dest_dir,
+  // whose sender asks to resume, adopts them: the sender skips what is held and still the same
+  // at the source. false, or a sender that does not ask to resume: what an interrupted transfer
+  // kept is removed (Report::discarded_*) and the transfer starts over. Only files extracted into
+  // dest_dir are resumable: with exec, output_fd or to_archive this is ignored.
+  bool resume = true;
   int threads = 0;                        // decompression threads; 0: the idle cores
   std::chrono::seconds timeout{300};      // waiting for the sender to connect
   std::chrono::seconds idle_timeout{60};  // longest silence of the sender while streaming
@@ -76,6 +79,10 @@ struct ReceiveOptions {
   std::function<void()> sender_done;
   const CancelToken* cancel = nullptr;
 };
+
+// Whether a transfer with these options is resumable: resume, and files extracted into dest_dir
+// (a command's input, a stream written out or an archive file is not).
+bool IsResumable(const ReceiveOptions& options);
 
 // What a transfer would bring, as far as the receiver's admission checks go (the figures
 // SurveySources finds on the sending side).

@@ -7,6 +7,8 @@
 #include <string_view>
 #include <vector>
 
+#include "xfer/status.h"
+
 namespace xfer {
 
 struct Progress {
@@ -46,11 +48,33 @@ struct Report {
   uint64_t resumed_files = 0;
   uint64_t resumed_bytes = 0;
   std::vector<PeerOutcome> peers;  // the receivers streamed to, when there were any
+  // A receiver whose transfer failed but kept what it received, for the same command run again
+  // to continue from: files (whole or a verified prefix), their bytes, and the staging directory
+  // that holds them. kept_in is empty when nothing was kept.
+  uint64_t kept_files = 0;
+  uint64_t kept_bytes = 0;
+  std::string kept_in;
+  // A receiver that started over (resume off) and so removed what an interrupted transfer of
+  // the same names had kept: its files and bytes.
+  uint64_t discarded_files = 0;
+  uint64_t discarded_bytes = 0;
 
   // One JSON object on one line: files, bytes, wire_bytes, ratio, seconds, throughput, threads,
   // digest, and the peers' outcomes when there are any.
   std::string ToJson() const;
 };
+
+// "755.3 MB": bytes for people, in decimal megabytes (what xfer's progress shows).
+std::string Megabytes(uint64_t bytes);
+
+// "755.3 MB kept on WHERE; run the same command again to continue".
+std::string KeptNote(uint64_t kept_bytes, std::string_view where);
+
+// The verdict of a failed transfer that kept kept_bytes at `where` (a directory, HOST:PATH):
+// "interrupted: 755.3 MB kept on WHERE; run the same command again to continue" when it was
+// cancelled, "failed: WHY; 755.3 MB kept on WHERE; run the same command again to continue"
+// otherwise.
+std::string KeptVerdict(const Status& failure, uint64_t kept_bytes, std::string_view where);
 
 // `text` as a JSON string literal, quotes included; bytes that are not printable ASCII become
 // \u00XX escapes of the byte, so any file name fits.

@@ -55,15 +55,21 @@ struct SendOptions {
   // under 10 chunks/s). Send refuses a rate so low that one frame would keep the receivers
   // waiting more than half the idle timeout.
   uint64_t limit_rate = 0;
-  // Resume an interrupted transfer: the receivers (started with resume too) say what they hold
-  // of it, and what every one of them holds, and is still the same here (metadata, and the
+  // Resume an interrupted transfer (the default): the receivers (with resume too) say what they
+  // hold of it, and what every one of them holds, and is still the same here (metadata, and the
   // bytes, read and digested), is not sent again. With nothing held it is a whole transfer.
-  bool resume = false;
+  // false: the receivers discard what they hold and the transfer starts over. Only files and
+  // directories or a file list are resumable: for an archive or a stream this is ignored.
+  bool resume = true;
   std::chrono::milliseconds progress_interval{1000};
   ProgressCallback progress;
   LogCallback log;
   const CancelToken* cancel = nullptr;  // optional; Cancel() makes Send fail promptly
 };
+
+// Whether a transfer with these options is resumable: resume, and files and directories or a
+// file list to send (an archive or a stream is not).
+bool IsResumable(const SendOptions& options);
 
 // Runs one transfer. Success means every receiver verified every checksum and made the data
 // durable. Otherwise the error says how many receivers failed and why each did; with several

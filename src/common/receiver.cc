@@ -15,7 +15,6 @@
 #include <algorithm>
 #include <optional>
 #include <thread>
-#include <unordered_set>
 
 #include "archive_extractor.h"
 #include "archive_file_output.h"
@@ -75,10 +74,10 @@ Status CheckOutput(const ReceiveOptions& options) {
     return Status(Code::kInvalidArgument,
                   "receive into one output: a command, a descriptor or an archive file");
   }
-  if ((options.resume || options.reread_check) && outputs > 0) {
+  if (options.reread_check && outputs > 0) {
     return Status(Code::kInvalidArgument,
-                  "resume and re-reading work when extracting files, not for a command's input, "
-                  "a stream written out or an archive file");
+                  "re-reading works when extracting files, not for a command's input, a stream "
+                  "written out or an archive file");
   }
   if ((!options.same_owner || !options.devices || !options.setuid) && outputs > 0) {
     return Status(Code::kInvalidArgument,
@@ -106,6 +105,11 @@ Status CheckOutput(const ReceiveOptions& options) {
 
 }  // namespace
 
+bool IsResumable(const ReceiveOptions& options) {
+  return options.resume && options.exec.empty() && options.output_fd < 0 &&
+         options.to_archive.empty();
+}
+
 Status Receiver::Listen(const ReceiveOptions& options, std::unique_ptr<Receiver>* out) {
   XFER_RETURN_IF_ERROR(CheckOutput(options));
   auto state = std::make_unique<State>();
@@ -132,6 +136,7 @@ class ReceiveSession {
       : options_(options),
         ticket_(ticket),
         archive_(archive),
+        resumable_(IsResumable(options)),
         pacer_(options.progress, options.progress_interval) {
     if (options.forward) forwarder_ = std::make_unique<Forwarder>(options);
   }
@@ -144,10 +149,20 @@ class ReceiveSession {
     if (status.ok()) refuser.emplace(std::move(*listener), options_.log);
     *listener = Socket();
     if (status.ok()) status = ReceiveAll(report);
+    report->discarded_files = discarded_.files;
+    report->discarded_bytes = discarded_.bytes;
     if (!status.ok()) {
-      if (channel_) SendErrorAndClose(channel_.get(), status);
+      // What is kept first, so that the sender's verdict can tell it too.
+      KeepForResume(status, report);
+      if (channel_) {
+        SendErrorAndClose(
+            channel_.get(),
+            report->kept_in.empty()
+                ? status
+                : Status(status.code(),
+                         status.message() + "; " + KeptNote(report->kept_bytes, report->kept_in)));
+      }
       SenderDone();
-      KeepForResume();
       if (forwarder_) report->peers.push_back(forwarder_->Abort(status));
       return status;
     }
@@ -224,17 +239,22 @@ class ReceiveSession {
     uint64_t held_allocated = 0;
     // Leftovers another user could have written are never adopted nor removed: said once each.
     std::vector<std::string> foreign;
-    if (options_.resume && hello.resume) {
+    if (resumable_ && hello.resume) {
       XFER_RETURN_IF_ERROR(StagingDir::Adopt(options_.dest_dir, names, &staging_, &held_,
                                              &held_allocated, &foreign));
       adopted_ = !staging_.path().empty();
     }
     if (staging_.path().empty()) {
-      size_t removed = 0;
       foreign.clear();
-      XFER_RETURN_IF_ERROR(StagingDir::RemoveStale(options_.dest_dir, names, &removed, &foreign));
-      if (removed > 0) {
-        Log(LogLevel::kInfo, "removed " + std::to_string(removed) +
+      XFER_RETURN_IF_ERROR(
+          StagingDir::RemoveStale(options_.dest_dir, names, &discarded_, &foreign));
+      if (discarded_.files > 0) {
+        Log(LogLevel::kWarning,
+            "discarding " + Megabytes(discarded_.bytes) + " (" + std::to_string(discarded_.files) +
+                " files) kept from an interrupted transfer into " + options_.dest_dir +
+                (resumable_ ? " (the sender does not resume)" : " (--no-resume)"));
+      } else if (discarded_.dirs > 0) {
+        Log(LogLevel::kInfo, "removed " + std::to_string(discarded_.dirs) +
                                  " staging directories left by interrupted transfers");
       }
     }
@@ -255,11 +275,11 @@ class ReceiveSession {
       Log(LogLevel::kInfo, "resuming: " + std::to_string(held_.size()) + " files (" +
                                FormatBytes(bytes) + ") held in " + staging_.path());
     }
-    if (options_.resume) {
-      std::unordered_set<std::string> vouched;
-      for (const auto& [path, file] : held_) vouched.insert(path);
+    // A sender that does not resume (--no-resume, an archive) makes a run that is not
+    // resumable either: nothing recorded, nothing kept.
+    if (resumable_ && hello.resume) {
       recorder_.emplace(
-          staging_.journal(), [this] { return staging_.Sync(); }, std::move(vouched));
+          staging_.journal(), [this] { return staging_.Sync(); }, held_);
     }
     return Status::Ok();
   }
@@ -286,19 +306,32 @@ class ReceiveSession {
     if (held_.count(path) == 0) return mismatch;
     return Status(mismatch.code(), mismatch.message() +
                                        " (held from the interrupted transfer, it changed at the "
-                                       "source since; the next --resume sends it whole)");
+                                       "source since; the next run sends it whole)");
   }
 
-  // A failed transfer with resume keeps its staging directory and journal, recording first what
-  // was written since the last checkpoint.
-  void KeepForResume() {
-    if (!options_.resume || staging_.path().empty()) return;
-    Status recorded = recorder_ ? recorder_->Checkpoint() : Status::Ok();
-    if (!recorded.ok()) {
-      Log(LogLevel::kWarning, "recording what was received for --resume: " + recorded.message());
+  // A failed resumable transfer keeps its staging directory and journal, recording first what
+  // was written since the last checkpoint, and says in *report what it kept. Holding nothing,
+  // it keeps nothing.
+  void KeepForResume(const Status& failure, Report* report) {
+    if (!resumable_ || staging_.path().empty()) return;
+    // Failed before recording began (on admission): an adopted directory keeps what it held.
+    uint64_t files = held_.size();
+    uint64_t bytes = 0;
+    for (const auto& [path, file] : held_) bytes += file.have;
+    if (recorder_) {
+      Status recorded = recorder_->Checkpoint();
+      if (!recorded.ok()) {
+        Log(LogLevel::kWarning, "recording what was received to resume: " + recorded.message());
+      }
+      files = recorder_->vouched_files();
+      bytes = recorder_->vouched_bytes();
     }
+    if (files == 0) return;
     staging_.Keep();
-    Log(LogLevel::kInfo, "kept " + staging_.path() + " for --resume");
+    report->kept_files = files;
+    report->kept_bytes = bytes;
+    report->kept_in = staging_.path();
+    Log(LogLevel::kInfo, "kept " + staging_.path() + " after: " + failure.message());
   }
 
   Status ReceiveAll(Report* report) {
@@ -503,12 +536,14 @@ class ReceiveSession {
   const ReceiveOptions& options_;
   const Ticket& ticket_;
   ArchiveFileOutput* archive_;  // with options.to_archive
+  const bool resumable_;        // options.resume, when extracting files (a stream is not resumable)
   ProgressPacer pacer_;
   std::unique_ptr<Channel> channel_;
   StagingDir staging_;
   HeldFiles held_;        // resuming: what the staging directory holds, and then what was offered
   bool adopted_ = false;  // the staging directory is one an interrupted transfer left
-  std::optional<ResumeRecorder> recorder_;  // with options.resume
+  std::optional<ResumeRecorder> recorder_;  // when resumable_ and the sender resumes
+  StagingDir::Discarded discarded_;         // leftovers removed for a run that starts over
   std::optional<BufferPool> pool_;          // outlives forwarder_, which gives buffers back
   std::unique_ptr<Forwarder> forwarder_;    // with options.forward
 };

@@ -30,7 +30,28 @@ std::string Report::ToJson() const {
     }
     json += "]";
   }
+  if (discarded_files > 0) {
+    json += ",\"discarded_files\":" + std::to_string(discarded_files) +
+            ",\"discarded_bytes\":" + std::to_string(discarded_bytes);
+  }
   return json + "}";
+}
+
+std::string Megabytes(uint64_t bytes) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.1f MB", bytes / 1e6);
+  return text;
+}
+
+std::string KeptNote(uint64_t kept_bytes, std::string_view where) {
+  return Megabytes(kept_bytes) + " kept on " + std::string(where) +
+         "; run the same command again to continue";
+}
+
+std::string KeptVerdict(const Status& failure, uint64_t kept_bytes, std::string_view where) {
+  std::string kept = KeptNote(kept_bytes, where);
+  if (failure.code() == Code::kCancelled) return "interrupted: " + kept;
+  return "failed: " + failure.message() + "; " + kept;
 }
 
 std::string JsonString(std::string_view text) {

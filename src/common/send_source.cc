@@ -120,11 +120,6 @@ Status SendSource::Open(const SendOptions& options, std::unique_ptr<SendSource>*
                   "or a stream");
   }
   bool stream = !options.exec.empty() || options.stream_fd >= 0;
-  if (options.resume && (stream || !options.from_archive.empty())) {
-    return Status(Code::kInvalidArgument,
-                  "resume works for files and directories or a file list, not for "
-                  "an archive or a stream");
-  }
   if (options.strip_components < 0 ||
       (options.strip_components > 0 && options.from_archive.empty())) {
     return Status(Code::kInvalidArgument,

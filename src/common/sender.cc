@@ -283,7 +283,7 @@ class SendSession {
     hello.content_bytes = summary.content_bytes;
     hello.allocated_bytes = summary.allocated_bytes;
     hello.top_names = summary.top_names;
-    hello.resume = options_.resume;
+    hello.resume = IsResumable(options_);
     hello.stream = source_->stream();
     total_bytes_ = summary.content_bytes;
     std::string encoded = EncodeHello(hello);
@@ -291,7 +291,7 @@ class SendSession {
     Deadline deadline = Deadline::After(options_.timeout);
     XFER_RETURN_IF_ERROR(
         Broadcast([&](ReceiverLink& link) { return link.SendHello(encoded, deadline); }));
-    if (!options_.resume) {
+    if (!hello.resume) {
       return Broadcast([&](ReceiverLink& link) { return link.AwaitAccept(deadline); });
     }
     std::vector<HeldFiles> offers(links_.size());
@@ -529,6 +529,11 @@ Status CheckLimitRate(uint64_t limit_rate, uint32_t chunk_size, size_t receivers
                     std::to_string(frame_s) + " s to send, more than half the receivers' " +
                     std::to_string(idle_timeout.count()) + " s idle timeout; allow at least " +
                     FormatBytes(least) + "/s, or send smaller chunks");
+}
+
+bool IsResumable(const SendOptions& options) {
+  return options.resume && options.exec.empty() && options.stream_fd < 0 &&
+         options.from_archive.empty();
 }
 
 Status Send(const SendOptions& options, Report* report) {

@@ -424,15 +424,17 @@ Status StagingDir::HeldAllocated(const std::string& dest_dir, const std::vector<
 }
 
 Status StagingDir::RemoveStale(const std::string& dest_dir, const std::vector<std::string>& names,
-                               size_t* removed, std::vector<std::string>* foreign) {
-  *removed = 0;
+                               Discarded* discarded, std::vector<std::string>* foreign) {
+  *discarded = Discarded();
   std::string real;
   XFER_RETURN_IF_ERROR(ResolveDestDir(dest_dir, &real));
   Claimed claimed;
   XFER_RETURN_IF_ERROR(ClaimLeftovers(real, names, &claimed, foreign));
   for (const Leftover& leftover : claimed.leftovers) {
     XFER_RETURN_IF_ERROR(RemoveStaging(claimed.dest_fd.get(), leftover.fd.get(), leftover.path));
-    ++*removed;
+    ++discarded->dirs;
+    discarded->files += leftover.held.size();
+    discarded->bytes += VouchedBytes(leftover.held);
   }
   return Status::Ok();
 }

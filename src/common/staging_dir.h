@@ -10,7 +10,7 @@
 //
 // Beside it lies its journal (resume_journal.h), DEST/.xfer-staging-<hex>.journal: it names the
 // transfer's top-level names, is locked for as long as the StagingDir lives, and lets a later
-// run with --resume adopt what an interrupted one left.
+// run adopt what an interrupted one left.
 #pragma once
 
 #include <cstdint>
@@ -59,11 +59,19 @@ class StagingDir {
   static Status HeldAllocated(const std::string& dest_dir, const std::vector<std::string>& names,
                               uint64_t* allocated);
 
+  // What RemoveStale removed: staging directories, and the files and bytes their journals
+  // vouched for (what a resumed run would have kept).
+  struct Discarded {
+    size_t dirs = 0;
+    uint64_t files = 0;
+    uint64_t bytes = 0;
+  };
+
   // Removes what earlier transfers of exactly these names left in dest_dir (staging directories
   // whose journal no live receiver holds), for a run that starts afresh. Directories without a
   // journal (made by older versions) and leftovers that are not ours (see Adopt) are left alone.
   static Status RemoveStale(const std::string& dest_dir, const std::vector<std::string>& names,
-                            size_t* removed, std::vector<std::string>* foreign = nullptr);
+                            Discarded* discarded, std::vector<std::string>* foreign = nullptr);
 
   // Absolute, symlink-free path of the staging directory (realpath of dest_dir + the hidden name),
   // for messages: what is written there goes through anchor().
@@ -101,7 +109,7 @@ class StagingDir {
   // assigning over the object) when neither committed nor kept.
   void Remove();
 
-  // Leaves tree and journal in place when the object dies, for a later --resume. The journal's
+  // Leaves tree and journal in place when the object dies, for a later resumed run. The journal's
   // lock is released then.
   void Keep() { keep_ = true; }
 

@@ -98,11 +98,14 @@ int main(int argc, char** argv) {
                "Refuse block and character devices on the targets, naming the entry");
   app.add_flag("!--no-setuid", plan.setuid,
                "Clear setuid and setgid bits of what is written on the targets");
-  app.add_flag("--resume", plan.resume,
-               "Continue an interrupted transfer: each target keeps what it received if the "
-               "transfer fails, and a later run with --resume sends only what the targets do "
-               "not hold yet (checked against the source); with nothing to resume, a whole "
-               "transfer");
+  CLI::Option* resume_flag = app.add_flag(
+      "--resume,!--no-resume", plan.resume,
+      "Resume an interrupted transfer (the default, so --resume changes nothing): a target "
+      "whose transfer fails or is interrupted keeps what it received and says how much, and the "
+      "same command run again sends only what the targets do not hold yet (checked against the "
+      "source); with nothing to resume, a whole transfer. --no-resume: the targets discard what "
+      "they kept (saying how much) and everything is sent again. --type mariabackup is not "
+      "resumable (a backup restarts)");
   app.add_flag("--open-firewall", plan.open_firewall,
                "On each target, accept the sending host on the transfer's port (nftables, or "
                "iptables) for as long as the transfer lasts; needs root there");
@@ -176,6 +179,11 @@ int main(int argc, char** argv) {
     plan.targets.push_back(target);
   }
   bool mariabackup = type == "mariabackup";
+  if (mariabackup && resume_flag->count() > 0 && plan.resume) {
+    return usage(xfer::Status(xfer::Code::kInvalidArgument,
+                              "--resume: not with --type mariabackup (a backup restarts: it is "
+                              "not resumable)"));
+  }
   status = mariabackup ? xfer::orchestrator::ConfigureMariabackup(backup, &plan)
                        : xfer::orchestrator::RefuseMariabackupOptions(*backup_options);
   if (!status.ok()) return usage(status);

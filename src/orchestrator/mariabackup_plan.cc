@@ -98,7 +98,6 @@ Status RefuseMariabackupOptions(const CLI::Option_group& group) {
 Status ConfigureMariabackup(const MariabackupOptions& options, Plan* plan) {
   auto refuse = [](const std::string& why) { return Status(Code::kInvalidArgument, why); };
   if (plan->overwrite) return refuse("--overwrite: not with --type mariabackup (DIR is empty)");
-  if (plan->resume) return refuse("--resume: not with --type mariabackup (a backup restarts)");
   if (!plan->same_owner || !plan->devices || !plan->setuid) {
     return refuse(
         "--no-same-owner, --no-devices, --no-setuid: not with --type mariabackup (mbstream "
@@ -115,6 +114,7 @@ Status ConfigureMariabackup(const MariabackupOptions& options, Plan* plan) {
   XFER_RETURN_IF_ERROR(CheckOptions("--backup-option", options.backup_options));
   XFER_RETURN_IF_ERROR(CheckOptions("--prepare-option", options.prepare_options));
   if (options.parallel < 1) return refuse("--parallel must be at least 1");
+  plan->resume = false;  // a stream: its programs keep nothing, and say so with --no-resume
   plan->send_exec = cli::ShellCommand(BackupCommand(options, plan->source.path));
   plan->recv_exec = cli::ShellCommand(ExtractCommand(options));
   return Status::Ok();

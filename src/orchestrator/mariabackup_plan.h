@@ -35,8 +35,9 @@ CLI::Option_group* AddMariabackupOptions(CLI::App* app, MariabackupOptions* opti
 Status RefuseMariabackupOptions(const CLI::Option_group& group);
 
 // For --type mariabackup: checks the options and the operands (SOCKET, targets) and sets the
-// plan's exec commands. Refuses what does not apply to a backup stream (--overwrite, --resume,
-// --checksum) and a password in an option (it would show in every process list on the way).
+// plan's exec commands, and turns resuming off (a backup restarts; main refuses an explicit
+// --resume). Refuses what does not apply to a backup stream (--overwrite, --checksum) and a
+// password in an option (it would show in every process list on the way).
 Status ConfigureMariabackup(const MariabackupOptions& options, Plan* plan);
 
 // Those of `options` that name option files (--no-defaults, --defaults-file=,

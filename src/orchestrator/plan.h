@@ -31,7 +31,8 @@ struct Plan {
   bool same_owner = true;
   bool devices = true;
   bool setuid = true;
-  bool resume = false;  // continue an interrupted transfer to the same targets
+  // Continue an interrupted transfer to the same targets; false: start over (--no-resume).
+  bool resume = true;
   bool open_firewall = false;
   int threads = 0;
   uint64_t limit_rate = 0;  // wire bytes per second out of the source (xfer-send); 0: no limit

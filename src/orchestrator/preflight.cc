@@ -72,7 +72,8 @@ std::vector<Question> AskTargets(const Plan& plan, Hosts* hosts, const std::stri
     const HostPath& target = plan.targets[i];
     std::vector<std::string> args{"--preflight", "--name", name};
     if (plan.overwrite) args.push_back("--overwrite");
-    if (plan.resume) args.push_back("--resume");  // what an interrupted run left is counted in
+    // What an interrupted run left is counted in, unless it is to be discarded.
+    if (!plan.resume) args.push_back("--no-resume");
     args.insert(args.end(), extra.begin(), extra.end());
     args.insert(args.end(), {"--", target.path});
     questions[i].host_label = "target " + TargetLabel(target);

@@ -10,12 +10,6 @@ namespace {
 
 double Rate(const TargetState& t) { return t.seconds > 0 ? t.bytes / t.seconds : 0; }
 
-std::string Megabytes(uint64_t bytes) {
-  char text[32];
-  std::snprintf(text, sizeof text, "%.1f MB", bytes / 1e6);
-  return text;
-}
-
 std::string TerminalLine(const TargetState& t) {
   char line[512];
   double percent = t.total_bytes ? 100.0 * t.bytes / t.total_bytes : 0;
@@ -91,6 +85,8 @@ void ProgressView::Result(const TargetState& t) {
   std::snprintf(seconds, sizeof seconds, ",\"seconds\":%.3f", t.seconds);
   json += seconds;
   if (!t.ok) json += ",\"error\":" + JsonString(t.error);
+  if (!t.ok && t.kept_bytes > 0) json += ",\"kept_bytes\":" + std::to_string(t.kept_bytes);
+  if (t.discarded_bytes > 0) json += ",\"discarded_bytes\":" + std::to_string(t.discarded_bytes);
   std::printf("%s}\n", json.c_str());
   std::fflush(stdout);
 }
@@ -125,8 +121,14 @@ size_t ProgressView::Summary(const std::vector<TargetState>& targets, double sec
     if (t.ok) {
       std::string resumed =
           t.resumed_bytes > 0 ? " (" + Megabytes(t.resumed_bytes) + " of it resumed)" : "";
+      if (t.discarded_bytes > 0) {
+        resumed += " (started over: " + Megabytes(t.discarded_bytes) +
+                   " kept from an interrupted transfer discarded)";
+      }
       std::fprintf(stderr, "xfer: %s: verified, %s%s in %.1f s (%.1f MB/s)%s\n", t.label.c_str(),
                    Megabytes(t.bytes).c_str(), resumed.c_str(), t.seconds, Rate(t) / 1e6, clear);
+    } else if (t.kept_bytes > 0) {  // the error says "interrupted: ..." or "failed: ..."
+      std::fprintf(stderr, "xfer: %s: %s%s\n", t.label.c_str(), t.error.c_str(), clear);
     } else {
       std::fprintf(stderr, "xfer: %s: FAILED: %s%s\n", t.label.c_str(), t.error.c_str(), clear);
     }

@@ -24,6 +24,10 @@ struct TargetState {
   bool finished = false;
   bool ok = false;
   std::string error;
+  // A failed target that kept what it received for the same command run again (kept_bytes 0:
+  // nothing kept); a target that started over, what it discarded of an interrupted transfer.
+  uint64_t kept_bytes = 0;
+  uint64_t discarded_bytes = 0;
 };
 
 class ProgressView {

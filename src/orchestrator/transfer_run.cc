@@ -13,6 +13,7 @@
 #include "json_line.h"
 #include "process.h"
 #include "stream_digest_check.h"
+#include "xfer/report.h"
 
 namespace xfer::orchestrator {
 
@@ -32,6 +33,10 @@ struct Running {
   bool reached = false;       // a receiver that printed a line: its sender reached it
   bool reported = false;      // printed its result line
   std::string stream_digest;  // from its result line
+  // From a failed receiver's line saying what it kept: why it failed, and whether it was
+  // interrupted (the kept bytes go into its TargetState).
+  std::string kept_error;
+  bool kept_interrupted = false;
   // What an --exec command said on stderr (the lines not the program's own), the last few: its
   // reason, when it fails, is there.
   std::vector<std::string> command_err;
@@ -45,7 +50,7 @@ std::vector<std::string> CommonArgs(const Plan& plan) {
                                 "--timeout",      std::to_string(plan.timeout_s),
                                 "--idle-timeout", std::to_string(plan.idle_timeout_s)};
   if (plan.threads > 0) args.insert(args.end(), {"--threads", std::to_string(plan.threads)});
-  if (plan.resume) args.push_back("--resume");
+  if (!plan.resume) args.push_back("--no-resume");
   if (plan.verbose) args.push_back("--verbose");
   return args;
 }
@@ -94,6 +99,15 @@ std::vector<std::string> SenderArgs(const Plan& plan) {
   return args;
 }
 
+// What a failed target that kept data says: how much, where, and to run the command again.
+std::string TargetKeptVerdict(const Plan& plan, const Running& receiver, const CancelToken& cancel,
+                              const TargetState& target) {
+  bool interrupted = cancel.IsCancelled() || receiver.kept_interrupted;
+  Status failure(interrupted ? Code::kCancelled : Code::kPeerFailed, target.error);
+  return xfer::KeptVerdict(failure, target.kept_bytes,
+                           TargetLabel(plan.targets[static_cast<size_t>(receiver.target)]));
+}
+
 bool IsTicket(const std::string& line) { return line.rfind("xfer1:", 0) == 0; }
 
 // Starts the receivers and the sender. False (with every target marked failed) if one of them
@@ -118,8 +132,11 @@ bool StartAll(const Plan& plan, Hosts* hosts, std::vector<Running>* running,
     const HostPath& target = plan.targets[i];
     Running receiver;
     receiver.target = static_cast<int>(i);
+    // Each in a group of its own: a Ctrl-C reaches xfer alone, which stops them by their
+    // lifeline, so that they can still say through ssh what they kept.
     Status status = cli::Process::Start(hosts->Command(target, "xfer-recv", ReceiverArgs(plan, i)),
-                                        "xfer-recv on " + HostName(target), &receiver.process);
+                                        "xfer-recv on " + HostName(target), &receiver.process,
+                                        /*own_group=*/true);
     if (status.ok() && chain && i + 1 < count) {
       status = receiver.process->WriteStdin(tickets[i + 1] + "\n");
     }
@@ -133,7 +150,8 @@ bool StartAll(const Plan& plan, Hosts* hosts, std::vector<Running>* running,
   }
   Running sender;
   Status status = cli::Process::Start(hosts->Command(plan.source, "xfer-send", SenderArgs(plan)),
-                                      "xfer-send on " + HostName(plan.source), &sender.process);
+                                      "xfer-send on " + HostName(plan.source), &sender.process,
+                                      /*own_group=*/true);
   for (size_t i = 0; status.ok() && i < (chain ? 1 : count); ++i) {
     status = sender.process->WriteStdin(tickets[i] + "\n");
   }
@@ -158,6 +176,12 @@ void HandleOutput(const Plan& plan, Running* running, const std::vector<std::str
   for (const std::string& line : out) {
     JsonLine json;
     if (!JsonLine::Parse(line, &json).ok()) continue;
+    if (json.Has("kept_bytes") && running->target >= 0) {
+      (*targets)[static_cast<size_t>(running->target)].kept_bytes = json.Count("kept_bytes");
+      running->kept_error = json.String("error");
+      running->kept_interrupted = json.Bool("interrupted");
+      continue;
+    }
     bool progress = json.String("event") == "progress";
     if (!progress && !json.Has("stream_digest")) continue;
     running->reached = true;  // xfer-recv reports at once when it accepted its sender
@@ -169,6 +193,7 @@ void HandleOutput(const Plan& plan, Running* running, const std::vector<std::str
     if (progress) target.total_bytes = json.Count("total_bytes");
     target.wire_bytes = json.Count("wire_bytes");
     if (!progress) target.resumed_bytes = json.Count("resumed_bytes");
+    if (!progress) target.discarded_bytes = json.Count("discarded_bytes");
     target.seconds = json.Number("seconds");
   }
 }
@@ -234,7 +259,9 @@ void RunTransfer(const Plan& plan, const SourceFacts& facts, Hosts* hosts, Progr
       kill_at = Clock::now() + kCleanupGrace;
     }
     if (cancel.IsCancelled() && !kill_at) {
-      for (Running& r : running) r.process->Kill(SIGTERM);  // they clean up and exit
+      // Their stdin ends (--lifeline): they cancel, keep what they can resume from, say so on
+      // their output (which ssh still carries, unlike after a signal to ssh), and exit.
+      for (Running& r : running) r.process->CloseStdin();
       kill_at = Clock::now() + kCleanupGrace;
     }
     if (kill_at && Clock::now() >= *kill_at) {
@@ -255,7 +282,10 @@ void RunTransfer(const Plan& plan, const SourceFacts& facts, Hosts* hosts, Progr
     target.finished = true;
     target.ok = r.reported && r.process->exit_code() == 0;
     if (!target.ok) {
-      target.error = cancel.IsCancelled() ? "cancelled" : r.process->ErrorMessage();
+      // A receiver that kept data names its staging directory in its error line; its result
+      // line has the reason alone, and xfer names HOST:PATH instead.
+      std::string said_why = r.kept_error.empty() ? r.process->ErrorMessage() : r.kept_error;
+      target.error = cancel.IsCancelled() ? "cancelled" : said_why;
       // A receiver stopped because the sender failed says only that it was stopped; the
       // sender's message says why.
       if (sender_failed && (kill_at || !r.reached) && !r.reported && !cancel.IsCancelled()) {
@@ -267,6 +297,7 @@ void RunTransfer(const Plan& plan, const SourceFacts& facts, Hosts* hosts, Progr
       if (!said.empty() && target.error.find(said) == std::string::npos) {
         target.error += " (" + said + ")";
       }
+      if (target.kept_bytes > 0) target.error = TargetKeptVerdict(plan, r, cancel, target);
     }
     if (target.ok) {
       Status same = CheckStreamDigest(sender.stream_digest, r.stream_digest);

@@ -6,6 +6,7 @@
 #include "cli_common.h"
 #include "firewall_guard.h"
 #include "lifeline.h"
+#include "resume_flags.h"
 #include "xfer/receiver.h"
 
 namespace {
@@ -104,13 +105,18 @@ int main(int argc, char** argv) {
                "created, as root)");
   app.add_flag("--no-setuid", no_setuid, "Clear setuid and setgid bits of what is written");
   app.add_flag("--no-sync", no_sync, "Do not flush the data to disk before reporting success");
-  app.add_flag("--resume", options.resume,
-               "Make the transfer resumable, and resume an interrupted one: record what arrives "
-               "(after a sync, about once a second) in a journal beside the staging directory, "
-               "and keep both if the transfer fails; when an xfer-send --resume connects, adopt "
-               "what an interrupted transfer of the same names into DIR left, and let the sender "
-               "skip what is held and unchanged at the source. With nothing to resume, a whole "
-               "transfer");
+  xfer::cli::ResumeFlags resume;
+  xfer::cli::AddResumeFlags(
+      &app,
+      "Resume an interrupted transfer (the default, so this flag changes nothing): what arrives "
+      "is recorded (after a sync, about once a second) in a journal beside the staging "
+      "directory, and a failed or interrupted transfer keeps both and says how much it kept; "
+      "when the same xfer-send runs again, adopt what it left in DIR and let the sender skip "
+      "what is held and unchanged at the source. With nothing to resume, a whole transfer. "
+      "Not with --exec, --stdout or --to-archive (a stream is received whole every time)",
+      "discard what an interrupted transfer of the same names into DIR kept (saying how much) "
+      "and receive everything again",
+      &resume);
   app.add_flag("--checksum", options.reread_check,
                "Before committing, drop the written files from the page cache, read them back "
                "and compare each with the sender's checksum (with --no-sync the pages may not "
@@ -166,6 +172,12 @@ int main(int argc, char** argv) {
   }
   if (!xfer::cli::ExecArgv(kProgram, exec, &options.exec)) return xfer::cli::kExitUsage;
   if (to_stdout) options.output_fd = STDOUT_FILENO;
+  if (!xfer::cli::ApplyResumeFlags(kProgram, resume, xfer::IsResumable(options),
+                                   "--exec, --stdout and --to-archive are not resumable (a "
+                                   "stream is received whole every time)",
+                                   &options.resume)) {
+    return xfer::cli::kExitUsage;
+  }
   if (preflight) return RunPreflight(options, need, &incoming);
 
   xfer::CancelToken cancel;
@@ -218,7 +230,7 @@ int main(int argc, char** argv) {
 
   xfer::Report report;
   status = receiver->Run(&report);
-  if (!status.ok()) return xfer::cli::ReportError(kProgram, status);
+  if (!status.ok()) return xfer::cli::ReportFailure(kProgram, status, report, lines);
   std::fprintf(lines, "%s\n", report.ToJson().c_str());
   return xfer::cli::kExitOk;
 }

@@ -5,6 +5,7 @@
 
 #include "cli_common.h"
 #include "lifeline.h"
+#include "resume_flags.h"
 #include "xfer/sender.h"
 
 namespace {
@@ -142,11 +143,17 @@ int main(int argc, char** argv) {
                  "Put at most RATE bytes per second on the wire (like 100M or 1G, powers of "
                  "1024), summed over every --to, so that this host keeps serving while it copies "
                  "(default: no limit)");
-  app.add_flag("--resume", options.resume,
-               "Resume an interrupted transfer: ask each receiver (started with --resume) what "
-               "it holds of it, and skip what every one holds and is unchanged here (metadata, "
-               "and the bytes, read and checked against the receiver's digest); with nothing "
-               "held, a whole transfer");
+  xfer::cli::ResumeFlags resume;
+  xfer::cli::AddResumeFlags(
+      &app,
+      "Resume an interrupted transfer (the default, so this flag changes nothing): ask each "
+      "receiver what it kept of it, and skip what every one holds and is unchanged here "
+      "(metadata, and the bytes, read and checked against the receiver's digest); with nothing "
+      "held, a whole transfer. Not with --exec, --stdin or --from-archive (a stream is sent "
+      "whole every time)",
+      "have each receiver discard what an interrupted transfer kept (it says how much) and send "
+      "everything again",
+      &resume);
   app.add_flag("--preflight", preflight,
                "Only check the source: walk the PATHs (or the list, or the archive) as a send "
                "would, send nothing, and print one "
@@ -181,6 +188,12 @@ int main(int argc, char** argv) {
   if (!files_from.empty()) {
     xfer::Status read = xfer::LoadFileList(files_from, null_separated, &options);
     if (!read.ok()) return xfer::cli::ReportError(kProgram, read);
+  }
+  if (!xfer::cli::ApplyResumeFlags(kProgram, resume, xfer::IsResumable(options),
+                                   "--exec, --stdin and --from-archive are not resumable (a "
+                                   "stream is sent whole every time)",
+                                   &options.resume)) {
+    return xfer::cli::kExitUsage;
   }
   if (preflight) return RunPreflight(options);
   if (app.count("--to") == 0) {
