@@ -7,6 +7,7 @@
 #include <regex>
 #include <thread>
 
+#include "child_process.h"
 #include "socket.h"
 #include "socket_probe.h"
 #include "tcp_proxy.h"
@@ -205,6 +206,18 @@ TEST_F(ParallelSendTest, StoppedReceiverIsDroppedAfterTheStallTimeoutAndTheOther
   std::string sent = sender->ReadStdoutLine();
   EXPECT_EQ(PeersOk(sent), (std::vector<bool>{true, false, true})) << sent;
   EXPECT_NE(sent.find("\"error\":\"" + stalled + "\""), std::string::npos) << sent;
+}
+
+TEST_F(ParallelSendTest, XferPassesTheStallTimeoutFromItsConfigFile) {
+  WriteFile(tmp_.Sub("xfer.conf"), "fanout = parallel\nstall-timeout = 7\n");
+  ChildProcess xfer({XFER_ORCHESTRATOR_BIN_PATH, "--verbose", "--config", tmp_.Sub("xfer.conf"),
+                     "localhost:" + src_ + "/data", "localhost:" + dst_[0],
+                     "localhost:" + dst_[1]});
+  ASSERT_EQ(xfer.Wait(std::chrono::seconds(60)), 0) << xfer.stderr_text();
+  for (int i : {0, 1}) ExpectCopied(i, src_ + "/data");
+  EXPECT_NE(xfer.stderr_text().find("xfer-send: a receiver that takes no data for 7 s is dropped"),
+            std::string::npos)
+      << xfer.stderr_text();
 }
 
 TEST_F(ParallelSendTest, ReceiverWithAnExistingTargetRefusesAndTheOthersComplete) {

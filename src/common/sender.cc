@@ -130,6 +130,11 @@ class SendSession {
       options_.log(LogLevel::kInfo,
                    "limiting the wire to " + FormatBytes(options_.limit_rate) + "/s" + shared);
     }
+    if (links_.size() > 1 && options_.log) {
+      options_.log(LogLevel::kInfo, "a receiver that takes no data for " +
+                                        std::to_string(options_.stall_timeout.count()) +
+                                        " s is dropped");
+    }
     XFER_RETURN_IF_ERROR(SendSource::Open(options_, &source_));
     SourceSummary summary;
     Status status = ConnectAll();
