@@ -58,9 +58,12 @@ struct Report {
   // the same names had kept: its files and bytes.
   uint64_t discarded_files = 0;
   uint64_t discarded_bytes = 0;
+  // Why this end failed, for a report that is still worth reading: a chain receiver whose own
+  // copy failed tells how its forwarding went. Empty on success.
+  std::string error;
 
   // One JSON object on one line: files, bytes, wire_bytes, ratio, seconds, throughput, threads,
-  // digest, and the peers' outcomes when there are any.
+  // digest, the peers' outcomes when there are any, and the error when there is one.
   std::string ToJson() const;
 };
 

@@ -34,6 +34,7 @@ std::string Report::ToJson() const {
     json += ",\"discarded_files\":" + std::to_string(discarded_files) +
             ",\"discarded_bytes\":" + std::to_string(discarded_bytes);
   }
+  if (!error.empty()) json += ",\"error\":" + JsonString(error);
   return json + "}";
 }
 
