@@ -91,6 +91,7 @@ void ProgressView::Result(const TargetState& t) {
   std::snprintf(seconds, sizeof seconds, ",\"seconds\":%.3f", t.seconds);
   json += seconds;
   if (!t.ok) json += ",\"error\":" + JsonString(t.error);
+  if (!t.relinked_around.empty()) json += ",\"relinked_around\":" + JsonString(t.relinked_around);
   std::printf("%s}\n", json.c_str());
   std::fflush(stdout);
 }
@@ -122,13 +123,17 @@ size_t ProgressView::Summary(const std::vector<TargetState>& targets, double sec
   if (mode_ == Mode::kTerminal) Erase();
   const char* clear = mode_ == Mode::kTerminal ? "\033[K" : "";  // over the progress lines
   for (const TargetState& t : targets) {
+    std::string relinked =
+        t.relinked_around.empty() ? "" : ", re-linked around " + t.relinked_around;
     if (t.ok) {
       std::string resumed =
           t.resumed_bytes > 0 ? " (" + Megabytes(t.resumed_bytes) + " of it resumed)" : "";
-      std::fprintf(stderr, "xfer: %s: verified, %s%s in %.1f s (%.1f MB/s)%s\n", t.label.c_str(),
-                   Megabytes(t.bytes).c_str(), resumed.c_str(), t.seconds, Rate(t) / 1e6, clear);
+      std::fprintf(stderr, "xfer: %s: verified, %s%s in %.1f s (%.1f MB/s)%s%s\n", t.label.c_str(),
+                   Megabytes(t.bytes).c_str(), resumed.c_str(), t.seconds, Rate(t) / 1e6,
+                   relinked.c_str(), clear);
     } else {
-      std::fprintf(stderr, "xfer: %s: FAILED: %s%s\n", t.label.c_str(), t.error.c_str(), clear);
+      std::fprintf(stderr, "xfer: %s: FAILED: %s%s%s\n", t.label.c_str(), t.error.c_str(),
+                   relinked.c_str(), clear);
     }
   }
   std::fprintf(stderr, "xfer: %zu of %zu targets verified in %.1f s\n", verified, targets.size(),

@@ -24,6 +24,9 @@ struct TargetState {
   bool finished = false;
   bool ok = false;
   std::string error;
+  // In a chain: the failed hops (labels) it was fed around in a further pass, resuming what it
+  // held; "" when the first pass fed it.
+  std::string relinked_around;
 };
 
 class ProgressView {

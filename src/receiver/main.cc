@@ -217,7 +217,7 @@ int main(int argc, char** argv) {
 
   xfer::Report report;
   status = receiver->Run(&report);
-  if (!status.ok()) return xfer::cli::ReportError(kProgram, status);
+  if (!status.ok()) return xfer::cli::ReportError(kProgram, status, common.json);
   std::fprintf(lines, "%s\n", report.ToJson().c_str());
   return xfer::cli::kExitOk;
 }
