@@ -112,11 +112,18 @@ size_t ProgressView::Summary(const std::vector<TargetState>& targets, double sec
   size_t verified = 0;
   for (const TargetState& t : targets) verified += t.ok ? 1 : 0;
   if (mode_ == Mode::kJson) {
+    // Which targets failed and why, as the terminal summary says it.
+    std::string failures;
+    for (const TargetState& t : targets) {
+      if (t.ok) continue;
+      failures += std::string(failures.empty() ? "" : ",") + "{\"target\":" + JsonString(t.label) +
+                  ",\"error\":" + JsonString(t.error) + "}";
+    }
     std::printf(
         "{\"event\":\"summary\",\"ok\":%s,\"targets\":%zu,\"verified\":%zu,"
-        "\"failed\":%zu,\"seconds\":%.3f}\n",
+        "\"failed\":%zu,\"seconds\":%.3f,\"failures\":[%s]}\n",
         verified == targets.size() ? "true" : "false", targets.size(), verified,
-        targets.size() - verified, seconds);
+        targets.size() - verified, seconds, failures.c_str());
     std::fflush(stdout);
     return verified;
   }
