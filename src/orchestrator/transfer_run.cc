@@ -266,6 +266,8 @@ bool RunPass(const Plan& plan, const std::vector<size_t>& members, Hosts* hosts,
       if (Clock::now() - std::max(r.last_word, *sender_ended) < idle) continue;
       r.lost = r.reached;
       Stop(&r, SIGTERM);
+      // Its output may never end: through a shared ssh connection, the master holds it open.
+      kill_at = Clock::now() + kCleanupGrace;
     }
     // The sender waits for the verdict of every receiver it streams to, and a receiver it gave
     // up on sees its connection close. So once the sender has failed, nothing will come any more:
