@@ -10,6 +10,7 @@
 #include "process_table.h"
 #include "tcp_proxy.h"
 #include "temp_dir.h"
+#include "tmpfs_mount.h"
 #include "transfer_harness.h"
 #include "tree_builder.h"
 #include "tree_compare.h"
@@ -70,7 +71,9 @@ class ForwardTest : public ::testing::Test {
                   const std::function<std::string(const std::string&)>& route = nullptr) {
     recv_[2] = StartReceiver(dst_[2], receiver_args, &ticket_[2]);
     std::string downstream = route ? route(ticket_[2]) : ticket_[2];
-    recv_[1] = StartForwardingReceiver(dst_[1], downstream, receiver_args, &ticket_[1]);
+    std::vector<std::string> middle_args = receiver_args;
+    middle_args.insert(middle_args.end(), middle_args_.begin(), middle_args_.end());
+    recv_[1] = StartForwardingReceiver(dst_[1], downstream, middle_args, &ticket_[1]);
     recv_[0] = StartForwardingReceiver(dst_[0], ticket_[1], receiver_args, &ticket_[0]);
     for (const std::string& ticket : ticket_) ASSERT_TRUE(ticket.starts_with("xfer1:")) << ticket;
   }
@@ -92,7 +95,29 @@ class ForwardTest : public ::testing::Test {
         << "receiver " << i + 1;
   }
 
+  // The middle receiver's copy fails; the chain around it must not. Checks that the first and
+  // last receivers verified and committed (so the sender succeeded), that the middle one failed
+  // saying `why` while its result line tells that the last one succeeded, and that the first one
+  // names the middle one's failure under "peers".
+  void ExpectOnlyTheMiddleFailed(int sender_exit, const std::string& sender_err,
+                                 const std::string& why) {
+    EXPECT_EQ(sender_exit, 0) << "the first receiver verified: " << sender_err;
+    for (int i : {0, 2}) {
+      ASSERT_EQ(exit_[i], 0) << "receiver " << i + 1 << ": " << recv_[i]->stderr_text();
+      ExpectCopied(i);
+      EXPECT_EQ(ListDir(dst_[i]), std::vector<std::string>{"data"}) << "staging left";
+    }
+    EXPECT_EQ(exit_[1], 1) << recv_[1]->stderr_text();
+    EXPECT_NE(recv_[1]->stderr_text().find(why), std::string::npos) << recv_[1]->stderr_text();
+    EXPECT_NE(json_[1].find(Peer(true) + "}],\"error\":\""), std::string::npos) << json_[1];
+    EXPECT_NE(json_[1].find(why), std::string::npos) << json_[1];
+    EXPECT_NE(json_[0].find(Peer(false) + ",\"error\":\"receiver: "), std::string::npos)
+        << json_[0];
+    EXPECT_NE(json_[0].find(why), std::string::npos) << "the first receiver was not told why";
+  }
+
   TempDir tmp_;
+  std::vector<std::string> middle_args_;  // added to the middle receiver's arguments
   std::string src_ = tmp_.Sub("src");
   std::string dst_[3] = {tmp_.Sub("dst1"), tmp_.Sub("dst2"), tmp_.Sub("dst3")};
   std::unique_ptr<ChildProcess> recv_[3];
@@ -274,26 +299,61 @@ TEST_F(ForwardTest, DownstreamRefusalIsReportedAndTheChainAboveCompletes) {
   }
 }
 
-TEST_F(ForwardTest, RefusalAtTheFirstReceiverFailsTheWholeChainPromptly) {
+TEST_F(ForwardTest, RefusalAtTheFirstReceiverStillFeedsTheRestOfTheChain) {
   ASSERT_EQ(mkdir((dst_[0] + "/data").c_str(), 0755), 0);
   StartChain({});
   auto sender = StartSender(ticket_[0], {src_ + "/data"});
   EXPECT_EQ(sender->Wait(), 1);
-  for (int i = 0; i < 3; ++i) {
-    // Well within the receivers' own 60 s timeout: they were told, not left waiting.
-    exit_[i] = recv_[i]->Wait(30s);
-    EXPECT_EQ(exit_[i], 1) << "receiver " << i + 1 << ": " << recv_[i]->stderr_text();
-  }
+  WaitForChain();
+  EXPECT_EQ(exit_[0], 1) << recv_[0]->stderr_text();
   EXPECT_EQ(ListDir(dst_[0]), std::vector<std::string>{"data"});
+  EXPECT_TRUE(ListDir(dst_[0] + "/data").empty()) << "the refusing receiver wrote into data";
+  EXPECT_TRUE(std::regex_search(recv_[0]->stderr_text(),
+                                std::regex("xfer-recv: error: destination .*/dst1/data already "
+                                           "exists")))
+      << recv_[0]->stderr_text();
+  for (int i = 1; i < 3; ++i) {
+    ASSERT_EQ(exit_[i], 0) << "receiver " << i + 1 << ": " << recv_[i]->stderr_text();
+    ExpectCopied(i);
+  }
+}
+
+// The middle receiver's disk is too small for the data: it refuses, and passes the stream on.
+TEST_F(ForwardTest, MiddleReceiverTooSmallForTheDataLetsTheOthersVerify) {
+  std::string error;
+  auto disk = TmpfsMount::Mount(dst_[1], "size=5m,mode=0755", &error);
+  if (!disk) GTEST_SKIP() << error;
+  StartChain({});
+  auto sender = StartSender(ticket_[0], {src_ + "/data"});
+  int sender_exit = sender->Wait();
+  WaitForChain();
+  ExpectOnlyTheMiddleFailed(sender_exit, sender->stderr_text(), "not enough space in " + dst_[1]);
   EXPECT_TRUE(ListDir(dst_[1]).empty());
-  EXPECT_TRUE(ListDir(dst_[2]).empty());
-  EXPECT_TRUE(std::regex_search(
-      recv_[1]->stderr_text(),
-      std::regex("xfer-recv: error: sender: upstream failed: destination .*/dst1/data already "
-                 "exists")))
-      << recv_[1]->stderr_text();
-  EXPECT_NE(recv_[2]->stderr_text().find("sender: upstream failed: "), std::string::npos)
-      << recv_[2]->stderr_text();
+}
+
+// The middle receiver's disk fills up while it writes (it has room for the bytes, not for the
+// many files): it fails with ENOSPC, and the stream goes on to the last one.
+TEST_F(ForwardTest, MiddleReceiverWhoseDiskFillsLetsTheOthersVerify) {
+  std::string error;
+  auto disk = TmpfsMount::Mount(dst_[1], "size=64m,nr_inodes=32,mode=0755", &error);
+  if (!disk) GTEST_SKIP() << error;
+  ASSERT_EQ(mkdir((src_ + "/data/many").c_str(), 0755), 0);
+  for (int i = 0; i < 100; ++i) WriteFile(src_ + "/data/many/" + std::to_string(i), "small");
+  StartChain({});
+  auto sender = StartSender(ticket_[0], {src_ + "/data"});
+  int sender_exit = sender->Wait();
+  WaitForChain();
+  ExpectOnlyTheMiddleFailed(sender_exit, sender->stderr_text(), "No space left on device");
+  EXPECT_TRUE(ListDir(dst_[1]).empty()) << "the failed receiver left something";
+}
+
+TEST_F(ForwardTest, MiddleReceiverWhoseCommandFailsLetsTheOthersVerify) {
+  middle_args_ = {"--exec", "head -c 1000 >/dev/null; exit 3", "--shell"};
+  StartChain({});
+  auto sender = StartSender(ticket_[0], {src_ + "/data"});
+  int sender_exit = sender->Wait();
+  WaitForChain();
+  ExpectOnlyTheMiddleFailed(sender_exit, sender->stderr_text(), "exited with status 3");
 }
 
 }  // namespace

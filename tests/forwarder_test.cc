@@ -249,6 +249,34 @@ TEST_F(ForwarderTest, AbortTellsTheDownstreamThatUpstreamFailed) {
   EXPECT_EQ(error.payload, "upstream failed: checksum mismatch in chunk 1");
 }
 
+TEST_F(ForwarderTest, AbortAfterFinishLeavesTheVerdictToTheDownstream) {
+  Frame last;
+  std::thread peer([&] {
+    std::unique_ptr<Channel> channel = downstream_.Accept();
+    ASSERT_TRUE(channel);
+    std::string hello;
+    ASSERT_TRUE(
+        ReadControl(channel.get(), FrameType::kHello, "sender", &hello, Soon(), nullptr).ok());
+    ASSERT_TRUE(WriteControl(channel.get(), FrameType::kAccept, "", Soon(), nullptr).ok());
+    do {
+      last = ReadOne(channel.get());
+    } while (last.header.type == FrameType::kData && !HasFailure());
+    ASSERT_TRUE(WriteControl(channel.get(), FrameType::kResult, "", Soon(), nullptr).ok());
+  });
+  Forwarder forwarder(options_);
+  forwarder.Open(hello_, Hello{}, &pool_);
+  std::vector<Frame> frames = SomeFrames();
+  forwarder.Forward(frames[0].header, ToBuffer(&pool_, frames[0].payload));
+  forwarder.Finish("trailer");
+  // This receiver's own copy failed after the whole stream went on: the downstream decides.
+  PeerOutcome outcome = forwarder.Abort(Status(Code::kNoSpace, "writing top/f: No space left"));
+  peer.join();
+  EXPECT_TRUE(outcome.ok);
+  EXPECT_EQ(outcome.error, "");
+  EXPECT_EQ(last.header.type, FrameType::kTrailer);
+  EXPECT_EQ(last.payload, "trailer");
+}
+
 TEST_F(ForwarderTest, AbortBeforeOpenStillTellsTheDownstream) {
   Frame first;
   std::thread peer([&] {

@@ -1,13 +1,13 @@
 // Fan-out: one xfer-send streaming the same frames to several xfer-recvs at once, and a receiver
-// that fails among them (cut, refusing, unreachable) while the others complete.
+// that fails among them (cut, stalled, refusing, unreachable) while the others complete.
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/stat.h>
 
-#include <condition_variable>
-#include <mutex>
 #include <regex>
 #include <thread>
 
+#include "child_process.h"
 #include "socket.h"
 #include "socket_probe.h"
 #include "tcp_proxy.h"
@@ -53,25 +53,6 @@ std::string TicketSecret(const std::string& ticket) {
   std::string rest = ticket.substr(ticket.find(':', 6) + 1);
   return rest.substr(0, rest.find(':'));
 }
-
-// Holds threads back until opened, or at most a minute, so a failing test cannot hang.
-class Gate {
- public:
-  void Wait() {
-    std::unique_lock lock(mu_);
-    cv_.wait_for(lock, std::chrono::seconds(60), [this] { return open_; });
-  }
-  void Open() {
-    std::lock_guard lock(mu_);
-    open_ = true;
-    cv_.notify_all();
-  }
-
- private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool open_ = false;
-};
 
 class ParallelSendTest : public ::testing::Test {
  protected:
@@ -195,20 +176,18 @@ TEST_F(ParallelSendTest, CutReceiverIsDroppedAndTheOthersComplete) {
   ExpectNoSecretIn(error + sender->stdout_text());
 }
 
-TEST_F(ParallelSendTest, StalledReceiverIsDroppedWithinTheIdleTimeout) {
-  // Big enough that the socket buffers towards the stalled proxy fill long before the end.
+TEST_F(ParallelSendTest, StoppedReceiverIsDroppedAfterTheStallTimeoutAndTheOthersVerify) {
+  // Big enough that the socket buffers towards the stopped receiver fill long before the end.
   WriteRandomFile(src_ + "/data/big.bin", 64 << 20);
-  StartReceivers();
-  Gate stalled;
-  TcpProxy proxy(TicketPort(tickets_[1]), [&](uint64_t offset, uint8_t*, size_t) {
-    if (offset >= kMidStream) stalled.Wait();  // neither reads nor forwards meanwhile
-    return true;
-  });
-  std::vector<std::string> sent_tickets = tickets_;
-  sent_tickets[1] = TicketWithPort(tickets_[1], proxy.port());
-  auto sender = StartSenderToAll(sent_tickets, {src_ + "/data"}, {"--idle-timeout", "4"});
-  EXPECT_EQ(sender->Wait(), 1);
-  stalled.Open();
+  StartReceivers({"--progress"});
+  auto sender = StartSenderToAll(tickets_, {src_ + "/data"}, {"--stall-timeout", "2"});
+  // Its first progress line comes once it accepted: the transfer is under way.
+  ASSERT_TRUE(receivers_[1]->WaitForStderr("xfer-recv: 0.0%")) << receivers_[1]->stderr_text();
+  receivers_[1]->Kill(SIGSTOP);
+  // Well within the receivers' 60 s idle timeout, which would end it otherwise.
+  int sender_exit = sender->Wait(std::chrono::seconds(40));
+  receivers_[1]->Kill(SIGCONT);
+  EXPECT_EQ(sender_exit, 1) << sender->stderr_text();
   for (int i : {0, 2}) {
     EXPECT_EQ(receivers_[i]->Wait(), 0) << receivers_[i]->stderr_text();
     ExpectCopied(i, src_ + "/data");
@@ -216,12 +195,29 @@ TEST_F(ParallelSendTest, StalledReceiverIsDroppedWithinTheIdleTimeout) {
   EXPECT_EQ(receivers_[1]->Wait(), 1);
   EXPECT_EQ(ListDirIgnoringStaging(dst_[1]), std::vector<std::string>{}) << "nothing committed";
   const std::string& error = sender->stderr_text();
-  EXPECT_NE(
-      error.find("1 of 3 receivers failed: sending to 127.0.0.1:" + std::to_string(proxy.port())),
-      std::string::npos)
+  std::string stalled = "sending to 127.0.0.1:" + std::to_string(TicketPort(tickets_[1])) +
+                        ": stalled: no progress for 2 s";
+  EXPECT_NE(error.find("dropped 127.0.0.1:" + std::to_string(TicketPort(tickets_[1])) +
+                       ", going on with 2 of 3 receivers: " + stalled),
+            std::string::npos)
       << error;
-  EXPECT_NE(error.find("timed out"), std::string::npos) << error;
-  EXPECT_EQ(PeersOk(sender->ReadStdoutLine()), (std::vector<bool>{true, false, true}));
+  EXPECT_NE(error.find("xfer-send: error: 1 of 3 receivers failed: " + stalled), std::string::npos)
+      << error;
+  std::string sent = sender->ReadStdoutLine();
+  EXPECT_EQ(PeersOk(sent), (std::vector<bool>{true, false, true})) << sent;
+  EXPECT_NE(sent.find("\"error\":\"" + stalled + "\""), std::string::npos) << sent;
+}
+
+TEST_F(ParallelSendTest, XferPassesTheStallTimeoutFromItsConfigFile) {
+  WriteFile(tmp_.Sub("xfer.conf"), "fanout = parallel\nstall-timeout = 7\n");
+  ChildProcess xfer({XFER_ORCHESTRATOR_BIN_PATH, "--verbose", "--config", tmp_.Sub("xfer.conf"),
+                     "localhost:" + src_ + "/data", "localhost:" + dst_[0],
+                     "localhost:" + dst_[1]});
+  ASSERT_EQ(xfer.Wait(std::chrono::seconds(60)), 0) << xfer.stderr_text();
+  for (int i : {0, 1}) ExpectCopied(i, src_ + "/data");
+  EXPECT_NE(xfer.stderr_text().find("xfer-send: a receiver that takes no data for 7 s is dropped"),
+            std::string::npos)
+      << xfer.stderr_text();
 }
 
 TEST_F(ParallelSendTest, ReceiverWithAnExistingTargetRefusesAndTheOthersComplete) {

@@ -46,9 +46,12 @@ struct Report {
   uint64_t resumed_files = 0;
   uint64_t resumed_bytes = 0;
   std::vector<PeerOutcome> peers;  // the receivers streamed to, when there were any
+  // Why this end failed, for a report that is still worth reading: a chain receiver whose own
+  // copy failed tells how its forwarding went. Empty on success.
+  std::string error;
 
   // One JSON object on one line: files, bytes, wire_bytes, ratio, seconds, throughput, threads,
-  // digest, and the peers' outcomes when there are any.
+  // digest, the peers' outcomes when there are any, and the error when there is one.
   std::string ToJson() const;
 };
 

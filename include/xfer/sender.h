@@ -46,9 +46,13 @@ struct SendOptions {
   int threads = 0;                    // compression threads; 0: the idle cores
   uint32_t chunk_size = 1 << 20;      // bytes of pax stream per frame, 64 KiB to 16 MiB
   std::chrono::seconds timeout{300};  // connecting, and waiting for the verdicts
-  // Longest silence of a receiver while streaming. Among several, one that takes no data for
-  // half of it is dropped, before the others' receivers (waiting as long by default) give up.
+  // Longest silence of a receiver while streaming (with one receiver: the longest a frame may
+  // take to leave).
   std::chrono::seconds idle_timeout{60};
+  // Among several receivers: one that takes no frame for this long is dropped ("stalled: no
+  // progress for 10 s") and the others go on, instead of waiting on it. Keep it under the
+  // receivers' idle timeout, so that they do not give up first.
+  std::chrono::seconds stall_timeout{10};
   // Most bytes per second this host puts on the wire, summed over every receiver (TLS records
   // included), so that a busy host keeps serving while it copies; 0: no limit. Any 10 s stays
   // within a burst of 0.1 s of it (1%), or one frame when a chunk is more than that (at rates

@@ -55,6 +55,7 @@ void Forwarder::Forward(const FrameHeader& header, Buffer payload) {
 }
 
 void Forwarder::Finish(std::string_view trailer_payload) {
+  finished_ = true;
   QueuedFrame frame;
   frame.header.type = FrameType::kTrailer;
   frame.header.payload_len = static_cast<uint32_t>(trailer_payload.size());
@@ -71,6 +72,7 @@ PeerOutcome Forwarder::Wait() {
 }
 
 PeerOutcome Forwarder::Abort(const Status& why) {
+  if (finished_) return Wait();
   if (thread_.joinable()) {
     queue_.Abort();
     thread_.join();
@@ -123,6 +125,7 @@ Status Forwarder::Send(const QueuedFrame& frame) {
 }
 
 void Forwarder::Fail(const Status& status) {
+  stopped_ = true;
   outcome_.error = status.message();
   link_.Fail(status);
   // Wakes a Forward() waiting for room; from now on it recycles the payload itself.

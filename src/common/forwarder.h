@@ -2,10 +2,11 @@
 //
 // It replays the upstream sender's frames, unchanged and in stream order, to a downstream
 // xfer-recv that cannot tell it from a sender: the same HELLO, every DATA and MANIFEST frame once
-// this receiver verified it, and the TRAILER only once this receiver committed its own copy, so
-// that the downstream never commits what failed here. Frames wait in a small BoundedQueue for the
-// thread that owns the downstream channel; a slow downstream slows this receiver down rather than
-// growing the queue.
+// this receiver verified it, and the TRAILER as soon as the stream arrived whole, before this
+// receiver commits (or even when its own copy failed): the downstream verifies everything on its
+// own, so every receiver of a chain syncs and commits at the same time. Frames wait in a small
+// BoundedQueue for the thread that owns the downstream channel; a slow downstream slows this
+// receiver down rather than growing the queue.
 //
 // A downstream that refuses, fails or disconnects only stops the forwarding (a warning is logged,
 // possibly from the forwarding thread, and Wait() reports why); this receiver's own copy goes on.
@@ -13,6 +14,7 @@
 // frame, options.timeout for its verdict.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -50,19 +52,25 @@ class Forwarder {
   // when forwarding is off.
   const HeldFiles* offers() const { return outcome_.error.empty() ? &offers_ : nullptr; }
 
+  // Open succeeded and the downstream has not failed (so far).
+  bool forwarding() const { return opened_ && !stopped_.load(); }
+
   // Queues one verified DATA or MANIFEST frame with its payload as received (compressed or not).
   // Blocks while kQueueFrames frames wait. With forwarding off the payload goes back to the pool.
   void Forward(const FrameHeader& header, Buffer payload);
 
-  // This receiver committed its copy: queues the TRAILER, on which the downstream verifies and
-  // commits its own. Then the thread waits up to options.timeout for the downstream's verdict.
+  // The whole stream arrived: queues the TRAILER, on which the downstream verifies and commits
+  // its own copy, whatever becomes of this one. Then the thread waits up to options.timeout for
+  // the downstream's verdict.
   void Finish(std::string_view trailer_payload);
 
   // After Finish: waits for the thread, so that ok means the downstream committed.
   PeerOutcome Wait();
 
-  // This receiver failed: drops what is queued and sends the downstream an ERROR ("upstream
-  // failed: ..."), connecting first if Open never ran, so that it fails too and commits nothing.
+  // This receiver failed. Before Finish: drops what is queued and sends the downstream an ERROR
+  // ("upstream failed: ..."), connecting first if Open never ran, so that it fails too and
+  // commits nothing. After Finish the downstream has the whole stream and decides for itself:
+  // the same as Wait().
   PeerOutcome Abort(const Status& why);
 
  private:
@@ -80,6 +88,8 @@ class Forwarder {
   const ReceiveOptions& options_;
   PeerOutcome outcome_;
   bool opened_ = false;
+  bool finished_ = false;             // the TRAILER was queued
+  std::atomic<bool> stopped_{false};  // set by the thread when the downstream failed
   HeldFiles offers_;
   BufferPool* pool_ = nullptr;
   // Towards the downstream this receiver is a sender like any other. Owned by thread_ while it

@@ -80,6 +80,36 @@ void ReceivedStream::Release(ReceivedFrame frame) {
   forward_->Forward(frame.header, std::move(received));
 }
 
+void ReceivedStream::EndForwarding(const ReceivedFrame& trailer) {
+  ended_ = true;
+  if (forward_ == nullptr) return;
+  forward_->Finish(std::string_view(reinterpret_cast<const char*>(trailer.payload.data()),
+                                    trailer.payload.size()));
+}
+
+Status ReceivedStream::Broken(Status status) {
+  intact_ = false;
+  return status;
+}
+
+Status ReceivedStream::ForwardRest() {
+  if (current_) {
+    Release(std::move(*current_));
+    current_.reset();
+  }
+  while (!ended_) {
+    ReceivedFrame frame;
+    XFER_RETURN_IF_ERROR(NextFrame(&frame));
+    if (frame.header.type == FrameType::kTrailer) {
+      EndForwarding(frame);
+      pool_->Give(std::move(frame.payload));
+      return Status::Ok();
+    }
+    Release(std::move(frame));
+  }
+  return Status::Ok();
+}
+
 Status ReceivedStream::NextFrame(ReceivedFrame* frame) {
   if (held_) {
     *frame = std::move(*held_);
@@ -92,16 +122,18 @@ Status ReceivedStream::NextFrame(ReceivedFrame* frame) {
     *frame = std::move(*next);
     return Status::Ok();
   }
-  if (status.ok()) return Status(Code::kProtocol, "the sender's stream ended without a trailer");
-  return status;
+  if (status.ok()) {
+    return Broken(Status(Code::kProtocol, "the sender's stream ended without a trailer"));
+  }
+  return Broken(status);
 }
 
 Status ReceivedStream::Next(const void** data, size_t* len) {
   uint64_t written = counters_->content_bytes_written.load();
   if (!hello_.stream && written > hello_.content_bytes) {
-    return Status(Code::kProtocol, "the sender sent more file content than the " +
-                                       std::to_string(hello_.content_bytes) +
-                                       " bytes it announced");
+    return Broken(Status(Code::kProtocol, "the sender sent more file content than the " +
+                                              std::to_string(hello_.content_bytes) +
+                                              " bytes it announced"));
   }
   if (on_progress_) on_progress_(written);
   *len = 0;
@@ -113,9 +145,9 @@ Status ReceivedStream::Next(const void** data, size_t* len) {
     return Status::Ok();
   }
   if (frame.header.seq != next_data_seq_) {
-    return Status(Code::kProtocol, "chunk " + std::to_string(frame.header.seq) +
-                                       " arrived where chunk " + std::to_string(next_data_seq_) +
-                                       " belongs");
+    return Broken(Status(Code::kProtocol, "chunk " + std::to_string(frame.header.seq) +
+                                              " arrived where chunk " +
+                                              std::to_string(next_data_seq_) + " belongs"));
   }
   ++next_data_seq_;
   if (current_) Release(std::move(*current_));
@@ -124,6 +156,26 @@ Status ReceivedStream::Next(const void** data, size_t* len) {
   stream_bytes_ += current_->raw.size();
   *data = current_->raw.data();
   *len = current_->raw.size();
+  return Status::Ok();
+}
+
+Status ReceivedStream::CheckTrailer(const Buffer& payload, uint64_t listed,
+                                    ManifestParser* parser) {
+  Trailer trailer;
+  XFER_RETURN_IF_ERROR(DecodeTrailer(
+      std::string_view(reinterpret_cast<const char*>(payload.data()), payload.size()), &trailer));
+  XFER_RETURN_IF_ERROR(parser->Finish());
+  if (trailer.data_frames != next_data_seq_ || trailer.stream_bytes != stream_bytes_) {
+    return Status(Code::kCorrupt, "the stream is incomplete: " + std::to_string(stream_bytes_) +
+                                      " of " + std::to_string(trailer.stream_bytes) +
+                                      " bytes arrived");
+  }
+  if (trailer.stream_digest != digest_.Finish()) {
+    return Status(Code::kCorrupt, "the stream digest does not match the sender's");
+  }
+  if (trailer.manifest_records != listed) {
+    return Status(Code::kProtocol, "the manifest does not hold the announced record count");
+  }
   return Status::Ok();
 }
 
@@ -144,14 +196,17 @@ Status ReceivedStream::VerifyEnd(const WrittenFiles* written, const MatchedFn& m
     XFER_RETURN_IF_ERROR(NextFrame(&frame));
     const FrameHeader& h = frame.header;
     if (h.type == FrameType::kData) {
-      return Status(Code::kProtocol, "the sender sent data beyond the end of the archive");
+      return Broken(Status(Code::kProtocol, "the sender sent data beyond the end of the archive"));
     }
     if (h.type == FrameType::kManifest) {
-      if (h.seq != next_manifest_seq++) return Status(Code::kProtocol, "manifest out of order");
-      XFER_RETURN_IF_ERROR(
+      if (h.seq != next_manifest_seq++) {
+        return Broken(Status(Code::kProtocol, "manifest out of order"));
+      }
+      Status parsed =
           parser.Feed(std::string_view(reinterpret_cast<const char*>(frame.payload.data()),
                                        frame.payload.size()),
-                      &batch));
+                      &batch);
+      if (!parsed.ok()) return Broken(parsed);
       for (const ManifestRecord& record : batch) {
         // Past the files written, only the count is reported (below).
         if (written != nullptr && mismatch.ok() && listed < written->size()) {
@@ -168,30 +223,15 @@ Status ReceivedStream::VerifyEnd(const WrittenFiles* written, const MatchedFn& m
       Release(std::move(frame));
       continue;
     }
-    Trailer trailer;
-    XFER_RETURN_IF_ERROR(DecodeTrailer(
-        std::string_view(reinterpret_cast<const char*>(frame.payload.data()), frame.payload.size()),
-        &trailer));
-    XFER_RETURN_IF_ERROR(parser.Finish());
-    if (trailer.data_frames != next_data_seq_ || trailer.stream_bytes != stream_bytes_) {
-      return Status(Code::kCorrupt, "the stream is incomplete: " + std::to_string(stream_bytes_) +
-                                        " of " + std::to_string(trailer.stream_bytes) +
-                                        " bytes arrived");
-    }
-    if (trailer.stream_digest != digest_.Finish()) {
-      return Status(Code::kCorrupt, "the stream digest does not match the sender's");
-    }
-    if (trailer.manifest_records != listed) {
-      return Status(Code::kProtocol, "the manifest does not hold the announced record count");
-    }
+    Status whole = CheckTrailer(frame.payload, listed, &parser);
+    if (!whole.ok()) return Broken(whole);
+    // The stream is whole: the downstream checks its files on its own, while this one does.
+    EndForwarding(frame);
     if (written != nullptr && listed != written->size()) {
       return Status(Code::kCorrupt, "the sender listed " + std::to_string(listed) + " files but " +
                                         std::to_string(written->size()) + " were written");
     }
-    XFER_RETURN_IF_ERROR(mismatch);
-    trailer_payload_.assign(reinterpret_cast<const char*>(frame.payload.data()),
-                            frame.payload.size());
-    return Status::Ok();
+    return mismatch;
   }
 }
 

@@ -5,8 +5,9 @@
 // TRAILER frames and checks them against what was written.
 //
 // With a Forwarder, each DATA and MANIFEST frame goes on to it, in stream order and as received,
-// once it was verified and used here; the TRAILER is left for the receiver to forward once it
-// committed.
+// once it was verified and used here, and the TRAILER once the stream checked out whole (before
+// the files are compared and committed here: the downstream checks its own). When this copy
+// failed but the stream did not, ForwardRest() passes the rest on unused.
 #pragma once
 
 #include <functional>
@@ -55,17 +56,28 @@ class ReceivedStream : public ByteSource {
   using MatchedFn = std::function<Status(const ManifestRecord& record)>;
   Status VerifyEnd(const WrittenFiles* written, const MatchedFn& matched = nullptr);
 
+  // This copy failed, not the stream: forwards every frame left, up to the TRAILER, as received
+  // (each still verified by the workers). Fails when the stream itself does.
+  Status ForwardRest();
+
+  // No frame was missing, out of place or inconsistent with the stream so far: what this
+  // receiver did not receive whole cannot go on to another.
+  bool intact() const { return intact_; }
   uint64_t stream_bytes() const { return stream_bytes_; }
   Digest128 digest() const { return digest_.Finish(); }
   // After VerifyEnd() failed because a file's content differs from the sender's: its path.
   const std::string& mismatched_path() const { return mismatched_path_; }
-  // The TRAILER payload as received, once VerifyEnd() succeeded.
-  const std::string& trailer_payload() const { return trailer_payload_; }
 
  private:
   Status NextFrame(ReceivedFrame* frame);
   // Done with a frame: its buffers go back to the pool, or its payload on to forward_.
   void Release(ReceivedFrame frame);
+  // The TRAILER against the stream received: counts, length, digest; the manifest parsed whole.
+  Status CheckTrailer(const Buffer& payload, uint64_t listed, ManifestParser* parser);
+  // The TRAILER as received goes on to forward_, after which it takes no more frames.
+  void EndForwarding(const ReceivedFrame& trailer);
+  // A failure of the stream itself (not of this copy): it cannot be forwarded any further.
+  Status Broken(Status status);
 
   OrderedWorkers<ReceivedFrame>* frames_;
   BufferPool* pool_;
@@ -78,7 +90,8 @@ class ReceivedStream : public ByteSource {
   uint64_t next_data_seq_ = 0;
   uint64_t stream_bytes_ = 0;
   StreamDigest digest_;
-  std::string trailer_payload_;
+  bool ended_ = false;  // the TRAILER was taken
+  bool intact_ = true;
   std::string mismatched_path_;
 };
 

@@ -6,7 +6,9 @@
 //   trailer checks -> sync -> (--checksum: re-read from disk) -> rename into place -> RESULT to
 //   the sender.
 //   with options.forward, a Forwarder replays the verified frames to the next receiver of a
-//   chain, and its TRAILER once this copy is committed.
+//   chain, and its TRAILER as soon as it arrived whole, so that every copy commits at once. When
+//   this copy fails (refused, disk full, a command that failed) while the stream is sound, the
+//   rest of the stream still goes through to the downstream, which verifies it on its own.
 #include "xfer/receiver.h"
 
 #include <sys/stat.h>
@@ -305,7 +307,9 @@ class ReceiveSession {
     Hello hello;
     std::string hello_payload;
     XFER_RETURN_IF_ERROR(ReadHello(&hello_payload, &hello));
-    XFER_RETURN_IF_ERROR(Admit(hello));
+    // Refused here, the stream can still go on to a downstream, which decides for itself.
+    Status own_copy = Admit(hello);
+    if (!own_copy.ok() && !forwarder_) return own_copy;
     int threads = ResolveThreads(options_.threads);
     report->threads = threads;
     size_t in_flight = 2 * threads + 2;
@@ -315,6 +319,7 @@ class ReceiveSession {
     // Before our ACCEPT: the sender's wait for it is the overall timeout, while its writes would
     // give up after the idle one if data had to wait for the downstream's handshake.
     if (forwarder_) forwarder_->Open(hello_payload, hello, &pool);
+    if (!own_copy.ok() && !forwarder_->forwarding()) return own_copy;
     XFER_RETURN_IF_ERROR(Accept(hello));
     // At once: whoever watches (xfer) learns this receiver was reached.
     Progress accepted;
@@ -347,7 +352,8 @@ class ReceiveSession {
       pacer_.Tick(progress);
     });
     WrittenFiles written;
-    Status status = Consume(hello, &stream, &written, &counters);
+    Status status = own_copy.ok() ? Consume(hello, &stream, &written, &counters) : own_copy;
+    if (!status.ok()) PassOnRest(status, &stream);
     if (!status.ok()) {
       stop_network.Cancel();
       workers.Abort();
@@ -360,9 +366,8 @@ class ReceiveSession {
     // the pipeline's "stopped" that it caused downstream.
     if (!network_status.ok() && network_status.code() != Code::kCancelled) return network_status;
     XFER_RETURN_IF_ERROR(status);
+    // The downstream had the TRAILER already, and commits meanwhile.
     XFER_RETURN_IF_ERROR(Commit(hello));
-    // Only now may the downstream commit: a failure here must leave nothing committed there.
-    if (forwarder_) forwarder_->Finish(stream.trailer_payload());
     report->entries = counters.entries_written.load();
     report->files = written.size();
     report->content_bytes =
@@ -372,6 +377,19 @@ class ReceiveSession {
     report->resumed_files = counters.resumed_files.load();
     report->resumed_bytes = counters.resumed_bytes.load();
     return Status::Ok();
+  }
+
+  // This copy failed with `why`. When that was not the stream's fault and the downstream still
+  // takes frames, the rest of the stream goes on to it, TRAILER included: only then is the
+  // sender told, since a sender that hears ERROR stops sending.
+  void PassOnRest(const Status& why, ReceivedStream* stream) {
+    if (!forwarder_ || !forwarder_->forwarding() || !stream->intact()) return;
+    if (why.code() == Code::kCancelled) return;
+    Log(LogLevel::kWarning,
+        "this copy failed, forwarding the rest of the stream to the next receiver: " +
+            why.message());
+    Status passed = stream->ForwardRest();
+    if (!passed.ok()) Log(LogLevel::kWarning, "forwarding the rest: " + passed.message());
   }
 
   // Reads the whole stream into its output, and checks its end (MANIFEST, TRAILER).

@@ -30,6 +30,7 @@ std::string Report::ToJson() const {
     }
     json += "]";
   }
+  if (!error.empty()) json += ",\"error\":" + JsonString(error);
   return json + "}";
 }
 

@@ -130,6 +130,11 @@ class SendSession {
       options_.log(LogLevel::kInfo,
                    "limiting the wire to " + FormatBytes(options_.limit_rate) + "/s" + shared);
     }
+    if (links_.size() > 1 && options_.log) {
+      options_.log(LogLevel::kInfo, "a receiver that takes no data for " +
+                                        std::to_string(options_.stall_timeout.count()) +
+                                        " s is dropped");
+    }
     XFER_RETURN_IF_ERROR(SendSource::Open(options_, &source_));
     SourceSummary summary;
     Status status = ConnectAll();
@@ -188,6 +193,9 @@ class SendSession {
     if (options_.chunk_size < kMinChunkSize || options_.chunk_size > kMaxChunkSize) {
       return Status(Code::kInvalidArgument, "chunk size must be from 64 KiB to 16 MiB");
     }
+    if (options_.stall_timeout.count() <= 0) {
+      return Status(Code::kInvalidArgument, "the stall timeout must be at least 1 s");
+    }
     return ValidateLimitRate();
   }
 
@@ -198,11 +206,21 @@ class SendSession {
   }
 
   // How long one frame may take to leave. Among several receivers, one that stopped reading
-  // holds back the others, whose receivers give up after their own idle timeout (the same by
-  // default); it is dropped after half of it, so that they still have the other half.
+  // holds back the others: it is dropped after stall_timeout, well before their own idle timeout.
   Deadline WriteDeadline() const {
-    std::chrono::milliseconds idle = options_.idle_timeout;
-    return Deadline::After(links_.size() > 1 ? idle / 2 : idle);
+    return Deadline::After(links_.size() > 1 ? options_.stall_timeout : options_.idle_timeout);
+  }
+
+  // A frame to link, within WriteDeadline(); among several receivers a timeout is the stall
+  // that gets it dropped, said so.
+  Status Stalled(const ReceiverLink& link, Status status) const {
+    if (links_.size() == 1 || status.code() != Code::kTimeout) return status;
+    return Status(Code::kTimeout, "sending to " + link.Where() + ": stalled: no progress for " +
+                                      std::to_string(options_.stall_timeout.count()) + " s");
+  }
+
+  Status SendFrameTo(ReceiverLink& link, const FrameHeader& header, const uint8_t* payload) {
+    return Stalled(link, link.SendFrame(header, payload, WriteDeadline()));
   }
 
   uint64_t BytesSent() const {
@@ -320,16 +338,15 @@ class SendSession {
 
   Status SendFrame(const FrameHeader& header, const uint8_t* payload) {
     if (!limiter_) {
-      return Broadcast(
-          [&](ReceiverLink& link) { return link.SendFrame(header, payload, WriteDeadline()); });
+      return Broadcast([&](ReceiverLink& link) { return SendFrameTo(link, header, payload); });
     }
     // The limit is on the host's wire: every live link carries the frame.
     int64_t charged = static_cast<int64_t>((kFrameHeaderSize + header.payload_len) * LiveLinks());
     limiter_->Charge(charged, Clock::now());
     XFER_RETURN_IF_ERROR(AwaitCredit());
     uint64_t before = BytesSent();
-    Status status = Broadcast(
-        [&](ReceiverLink& link) { return link.SendFrame(header, payload, WriteDeadline()); });
+    Status status =
+        Broadcast([&](ReceiverLink& link) { return SendFrameTo(link, header, payload); });
     // What the sockets really took (TLS records add a little; a link dropped mid-frame took
     // less) settles the account, so the limit holds for the bytes on the wire.
     limiter_->Charge(static_cast<int64_t>(BytesSent() - before) - charged, Clock::now());
@@ -464,8 +481,9 @@ class SendSession {
     trailer.manifest_records = manifest.size();
     trailer.stream_digest = stream_digest_.Finish();
     std::string encoded_trailer = EncodeTrailer(trailer);
-    return Broadcast(
-        [&](ReceiverLink& link) { return link.SendTrailer(encoded_trailer, WriteDeadline()); });
+    return Broadcast([&](ReceiverLink& link) {
+      return Stalled(link, link.SendTrailer(encoded_trailer, WriteDeadline()));
+    });
   }
 
   // The receivers verify, sync and rename before they answer; that can take a while for a large

@@ -124,6 +124,11 @@ int main(int argc, char** argv) {
                  "Seconds of silence mid-transfer before a side gives up")
       ->default_val(60)
       ->check(CLI::Range(1, 86400));
+  app.add_option("--stall-timeout", plan.stall_timeout_s,
+                 "With --fanout parallel: seconds a target may take no data before it is dropped "
+                 "and the others go on")
+      ->default_val(10)
+      ->check(CLI::Range(1, 86400));
   app.add_flag("-v,--verbose", plan.verbose, "Show what the programs on each host log");
   app.set_config("--config", "", "Read options from FILE as well")
       ->type_name("FILE")

@@ -37,6 +37,7 @@ struct Plan {
   uint64_t limit_rate = 0;  // wire bytes per second out of the source (xfer-send); 0: no limit
   int64_t timeout_s = 300;
   int64_t idle_timeout_s = 60;
+  int64_t stall_timeout_s = 10;  // parallel fan-out: a target taking no data is dropped after it
   bool verbose = false;
   bool json = false;  // JSON-lines events on stdout instead of the terminal display
   // Byte-stream mode (--type mariabackup): when set, the sender sends this command's stdout

@@ -89,6 +89,9 @@ std::vector<std::string> SenderArgs(const Plan& plan) {
     args.insert(args.end(), {"--limit-rate", std::to_string(plan.limit_rate)});
   }
   size_t destinations = plan.fanout == Fanout::kChain ? 1 : plan.targets.size();
+  if (destinations > 1) {
+    args.insert(args.end(), {"--stall-timeout", std::to_string(plan.stall_timeout_s)});
+  }
   for (size_t i = 0; i < destinations; ++i) {
     args.insert(args.end(), {"--to", plan.targets[i].host});
   }

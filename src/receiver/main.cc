@@ -142,8 +142,9 @@ int main(int argc, char** argv) {
                  "Also pass the transfer on, as it arrives and once verified here, to the "
                  "xfer-recv listening on HOST, whose ticket is the first line of stdin (read "
                  "before this receiver prints its own). If that receiver fails, this copy still "
-                 "completes and the result line says why under \"peers\"; if this one fails, so "
-                 "does that one, with nothing committed there")
+                 "completes and the result line says why under \"peers\"; if this copy fails "
+                 "(refused, disk full, the --exec command failed), the whole stream still goes "
+                 "on to that receiver, which verifies it on its own")
       ->type_name("HOST");
   xfer::cli::AddCommonFlags(&app, kProgram, &common);
   int exit_code = 0;
@@ -217,7 +218,15 @@ int main(int argc, char** argv) {
 
   xfer::Report report;
   status = receiver->Run(&report);
-  if (!status.ok()) return xfer::cli::ReportError(kProgram, status, common.json);
+  if (!status.ok()) {
+    // A chain receiver whose own copy failed still says how its forwarding went.
+    if (!report.peers.empty()) {
+      report.error = status.message();
+      std::fprintf(lines, "%s\n", report.ToJson().c_str());
+      std::fflush(lines);
+    }
+    return xfer::cli::ReportError(kProgram, status, common.json);
+  }
   std::fprintf(lines, "%s\n", report.ToJson().c_str());
   return xfer::cli::kExitOk;
 }

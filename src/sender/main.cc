@@ -142,6 +142,13 @@ int main(int argc, char** argv) {
                  "Put at most RATE bytes per second on the wire (like 100M or 1G, powers of "
                  "1024), summed over every --to, so that this host keeps serving while it copies "
                  "(default: no limit)");
+  int64_t stall_timeout_s = options.stall_timeout.count();
+  app.add_option("--stall-timeout", stall_timeout_s,
+                 "With several --to: drop a receiver that takes no data for SECONDS (it is named, "
+                 "\"stalled\"), and go on with the others")
+      ->default_val(stall_timeout_s)
+      ->check(CLI::Range(1, 86400))
+      ->type_name("SECONDS");
   app.add_flag("--resume", options.resume,
                "Resume an interrupted transfer: ask each receiver (started with --resume) what "
                "it holds of it, and skip what every one holds and is unchanged here (metadata, "
@@ -206,6 +213,7 @@ int main(int argc, char** argv) {
   xfer::CancelToken cancel;
   xfer::cli::ApplyCommonFlags(common, kProgram, &cancel, &options);
   options.limit_rate = limit_bytes;
+  options.stall_timeout = std::chrono::seconds(stall_timeout_s);
   options.compress = !no_compress;
   options.chunk_size = static_cast<uint32_t>(chunk_bytes);
 
