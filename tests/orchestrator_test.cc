@@ -429,9 +429,10 @@ void ExpectOthersVerifyWhenTheMiddleTargetFails(const std::string& fanout, Middl
   Cluster cluster(fault == MiddleFault::kDiskFills ? 2 : 0, "64m");
   SKIP_UNLESS_READY(cluster);
   PrepareSlowTransfer(&cluster);
-  auto xfer = cluster.StartXfer(Concat({"--fanout", fanout, "--json", "--idle-timeout", "5",
-                                        cluster.Operand(0, cluster.Dir("src/data"))},
-                                       cluster.AllTargets()));
+  auto xfer = cluster.StartXfer(
+      Concat({"--fanout", fanout, "--json", "--idle-timeout", "5", "--stall-timeout", "3",
+              cluster.Operand(0, cluster.Dir("src/data"))},
+             cluster.AllTargets()));
   std::string label = cluster.Operand(2, cluster.TargetDir(2));
   bool struck = false;
   for (std::string line;
