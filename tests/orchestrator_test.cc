@@ -42,13 +42,15 @@ class Cluster {
  public:
   static constexpr int kTargets = 3;
 
-  // small_target: a target host whose directory is a 64 KiB tmpfs, mounted before any sshd
-  // starts (each sshd lives in a mount namespace copied at its start).
-  explicit Cluster(int small_target = 0) : lan_(kTargets + 1) {
+  // small_target: a target host whose directory is a tmpfs of small_size (64 KiB unless
+  // told), mounted before any sshd starts (each sshd lives in a mount namespace copied at its
+  // start).
+  explicit Cluster(int small_target = 0, const std::string& small_size = "64k")
+      : lan_(kTargets + 1) {
     for (int i = 1; i <= kTargets; ++i) std::filesystem::create_directory(TargetDir(i));
     if (small_target > 0) {
       std::string error;
-      small_ = TmpfsMount::Mount(TargetDir(small_target), "size=64k", &error);
+      small_ = TmpfsMount::Mount(TargetDir(small_target), "size=" + small_size, &error);
     }
     if (!lan_.status().ok()) {
       status_ = lan_.status();
@@ -87,6 +89,9 @@ class Cluster {
     argv.insert(argv.end(), args.begin(), args.end());
     return std::make_unique<ChildProcess>(lan_.Exec(0, argv));
   }
+
+  // The small target's tmpfs, null when there is none.
+  TmpfsMount* small_disk() const { return small_.get(); }
 
   std::vector<std::string> AllTargets() const {
     std::vector<std::string> operands;
@@ -409,6 +414,102 @@ TEST(Orchestrator, TargetKilledMidTransferFailsAloneAndTheSummarySaysWhich) {
   EXPECT_TRUE(
       Contains(xfer->stdout_text(),
                "{\"event\":\"summary\",\"ok\":false,\"targets\":3,\"verified\":2,\"failed\":1"));
+}
+
+// What happens to the middle target (host 2) once its receiver is busy.
+enum class MiddleFault {
+  kDiskFills,  // its disk fills up
+  kKilled,     // its xfer-recv is killed -9
+  kLinkDown,   // its host's link goes down
+};
+
+// Three targets, `fanout`, and `fault` striking the middle one while it receives: the other two
+// verify, and the summary and the result event name the middle one and `reason`.
+void ExpectOthersVerifyWhenTheMiddleTargetFails(const std::string& fanout, MiddleFault fault,
+                                                const std::string& reason) {
+  Cluster cluster(fault == MiddleFault::kDiskFills ? 2 : 0, "64m");
+  SKIP_UNLESS_READY(cluster);
+  PrepareSlowTransfer(&cluster);
+  auto xfer = cluster.StartXfer(
+      Concat({"--fanout", fanout, "--json", "--idle-timeout", "5", "--stall-timeout", "3",
+              cluster.Operand(0, cluster.Dir("src/data"))},
+             cluster.AllTargets()));
+  std::string label = cluster.Operand(2, cluster.TargetDir(2));
+  bool struck = false;
+  for (std::string line;
+       !struck && !(line = xfer->ReadStdoutLine(std::chrono::seconds(60))).empty();) {
+    if (!Contains(line, "\"event\":\"progress\",\"target\":\"" + label + "\",\"bytes\":") ||
+        Contains(line, "\"bytes\":0,")) {
+      continue;
+    }
+    if (fault == MiddleFault::kDiskFills) {
+      ASSERT_GT(cluster.small_disk()->FillUp("filler"), 0u);
+    } else if (fault == MiddleFault::kKilled) {
+      pid_t pid = FindReceiver(cluster.TargetDir(2));
+      ASSERT_GT(pid, 0);
+      kill(pid, SIGKILL);
+    } else {
+      ASSERT_TRUE(
+          cli::RunCommand(cluster.lan().Exec(2, {"/usr/sbin/ip", "link", "set", "eth0", "down"}))
+              .ok());
+    }
+    struck = true;
+  }
+  ASSERT_TRUE(struck) << "target 2 never reported progress: " << xfer->stdout_text()
+                      << xfer->stderr_text();
+  EXPECT_EQ(xfer->Wait(std::chrono::seconds(180)), 1);
+  const std::string& events = xfer->stdout_text();
+  const std::string& errors = xfer->stderr_text();
+  EXPECT_EQ(CompareTrees(cluster.Dir("src/data"), cluster.TargetDir(1) + "/data"), Names{})
+      << errors;
+  EXPECT_EQ(CompareTrees(cluster.Dir("src/data"), cluster.TargetDir(3) + "/data"), Names{})
+      << errors;
+  EXPECT_FALSE(std::filesystem::exists(cluster.TargetDir(2) + "/data"));
+  EXPECT_TRUE(Contains(events, "{\"event\":\"result\",\"target\":\"" + label + "\",\"ok\":false"))
+      << events;
+  EXPECT_TRUE(Contains(events,
+                       "{\"event\":\"summary\",\"ok\":false,\"targets\":3,\"verified\":2,"
+                       "\"failed\":1"))
+      << events;
+  // The result event and the summary's failures name it and say why.
+  for (const std::string& start : {"{\"event\":\"result\",\"target\":\"" + label,
+                                   "\"failures\":[{\"target\":\"" + label + "\",\"error\":\""}) {
+    size_t at = events.find(start);
+    ASSERT_NE(at, std::string::npos) << start << " not in " << events;
+    EXPECT_TRUE(Contains(events.substr(at, events.find('\n', at) - at), reason)) << events;
+  }
+  // A dead hop: the third target was fed again, around it.
+  if (fanout == "chain" && fault != MiddleFault::kDiskFills) {
+    EXPECT_TRUE(Contains(events, "\"relinked_around\":\"" + label + "\"")) << events;
+  }
+}
+
+const std::string kNoSpace = "No space left on device";
+
+TEST(OrchestratorFaults, ChainMiddleDiskFills) {
+  ExpectOthersVerifyWhenTheMiddleTargetFails("chain", MiddleFault::kDiskFills, kNoSpace);
+}
+
+TEST(OrchestratorFaults, ParallelMiddleDiskFills) {
+  ExpectOthersVerifyWhenTheMiddleTargetFails("parallel", MiddleFault::kDiskFills, kNoSpace);
+}
+
+TEST(OrchestratorFaults, ChainMiddleKilledIsReLinkedAround) {
+  ExpectOthersVerifyWhenTheMiddleTargetFails("chain", MiddleFault::kKilled, "killed");
+}
+
+TEST(OrchestratorFaults, ParallelMiddleKilled) {
+  ExpectOthersVerifyWhenTheMiddleTargetFails("parallel", MiddleFault::kKilled, "killed");
+}
+
+TEST(OrchestratorFaults, ChainMiddleLinkDownIsReLinkedAround) {
+  ExpectOthersVerifyWhenTheMiddleTargetFails("chain", MiddleFault::kLinkDown,
+                                             "lost contact: no word from root@10.99.0.3 for 5 s");
+}
+
+TEST(OrchestratorFaults, ParallelMiddleLinkDown) {
+  ExpectOthersVerifyWhenTheMiddleTargetFails("parallel", MiddleFault::kLinkDown,
+                                             "lost contact: no word from root@10.99.0.3 for 5 s");
 }
 
 TEST(Orchestrator, ATargetKilledMidTransferIsResumedByASecondRun) {

@@ -31,6 +31,47 @@ int ReportError(std::string_view program, const Status& status) {
   return kExitFailed;
 }
 
+int ReportError(std::string_view program, const Status& status, bool json) {
+  if (json) {
+    std::printf("{\"event\":\"error\",\"code\":\"%s\",\"error\":%s}\n",
+                ErrorCodeName(status.code()), JsonString(status.message()).c_str());
+    std::fflush(stdout);
+  }
+  return ReportError(program, status);
+}
+
+const char* ErrorCodeName(Code code) {
+  switch (code) {
+    case Code::kOk:
+      return "ok";
+    case Code::kInvalidArgument:
+      return "invalid_argument";
+    case Code::kIoError:
+      return "io_error";
+    case Code::kNoSpace:
+      return "no_space";
+    case Code::kExists:
+      return "exists";
+    case Code::kNetwork:
+      return "network";
+    case Code::kAuth:
+      return "auth";
+    case Code::kProtocol:
+      return "protocol";
+    case Code::kCorrupt:
+      return "corrupt";
+    case Code::kUnsafe:
+      return "unsafe";
+    case Code::kTimeout:
+      return "timeout";
+    case Code::kCancelled:
+      return "cancelled";
+    case Code::kPeerFailed:
+      return "peer_failed";
+  }
+  return "unknown";
+}
+
 void CancelOnSignals(CancelToken* token) {
   g_cancel_on_signal = token;
   struct sigaction action = {};

@@ -21,6 +21,12 @@ constexpr int kExitUsage = 2;   // bad command line
 
 // Prints "PROGRAM: error: MESSAGE" on stderr and returns kExitFailed.
 int ReportError(std::string_view program, const Status& status);
+// The same, and with --json also {"event":"error","code":CODE,"error":MESSAGE} on stdout, CODE
+// from ErrorCodeName: how `xfer` tells a host's own failure (no_space, io_error, ...) from one
+// that came from its peer or the network (network, timeout, peer_failed, ...).
+int ReportError(std::string_view program, const Status& status, bool json);
+// The snake_case name of a status code ("no_space", "peer_failed").
+const char* ErrorCodeName(Code code);
 
 // SIGINT, SIGTERM and SIGHUP cancel the token (the transfer then fails cleanly and cleans up).
 void CancelOnSignals(CancelToken* token);

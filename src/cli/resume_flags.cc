@@ -24,15 +24,15 @@ bool ApplyResumeFlags(std::string_view program, const ResumeFlags& flags, bool r
 }
 
 int ReportFailure(std::string_view program, const Status& status, const Report& report,
-                  FILE* lines) {
-  if (report.kept_in.empty()) return ReportError(program, status);
-  std::fprintf(
-      lines,
-      "{\"ok\":false,\"interrupted\":%s,\"error\":%s,\"kept_files\":%llu,"
-      "\"kept_bytes\":%llu,\"kept_in\":%s}\n",
-      status.code() == Code::kCancelled ? "true" : "false", JsonString(status.message()).c_str(),
-      static_cast<unsigned long long>(report.kept_files),
-      static_cast<unsigned long long>(report.kept_bytes), JsonString(report.kept_in).c_str());
+                  FILE* lines, bool json) {
+  if (report.kept_in.empty()) return ReportError(program, status, json);
+  std::fprintf(lines,
+               "{\"event\":\"error\",\"code\":\"%s\",\"error\":%s,\"interrupted\":%s,"
+               "\"kept_files\":%llu,\"kept_bytes\":%llu,\"kept_in\":%s}\n",
+               ErrorCodeName(status.code()), JsonString(status.message()).c_str(),
+               status.code() == Code::kCancelled ? "true" : "false",
+               static_cast<unsigned long long>(report.kept_files),
+               static_cast<unsigned long long>(report.kept_bytes), JsonString(report.kept_in).c_str());
   std::fflush(lines);
   std::string where = report.kept_in + " (" + std::to_string(report.kept_files) + " files)";
   // "error: WHY; ..." (or "error: interrupted: ..."): the reason stays where scripts look for it.

@@ -26,11 +26,11 @@ bool ApplyResumeFlags(std::string_view program, const ResumeFlags& flags, bool r
                       const std::string& why_not, bool* resume);
 
 // A receiver's failure: with something kept, one JSON line on `lines` for `xfer`
-// ({"ok":false,"interrupted":BOOL,"error":WHY,"kept_files":N,"kept_bytes":N,"kept_in":DIR}) and
-// "PROGRAM: error: WHY; " + KeptNote (or "interrupted: " + KeptNote) on stderr; otherwise the
-// error alone, as ReportError.
+// ({"event":"error","code":CODE,"error":WHY,"interrupted":BOOL,"kept_files":N,"kept_bytes":N,
+// "kept_in":DIR}) and "PROGRAM: error: WHY; " + KeptNote (or "interrupted: " + KeptNote) on
+// stderr; otherwise as ReportError(program, status, json).
 // Returns kExitFailed.
 int ReportFailure(std::string_view program, const Status& status, const Report& report,
-                  FILE* lines);
+                  FILE* lines, bool json);
 
 }  // namespace xfer::cli

@@ -87,6 +87,7 @@ void ProgressView::Result(const TargetState& t) {
   if (!t.ok) json += ",\"error\":" + JsonString(t.error);
   if (!t.ok && t.kept_bytes > 0) json += ",\"kept_bytes\":" + std::to_string(t.kept_bytes);
   if (t.discarded_bytes > 0) json += ",\"discarded_bytes\":" + std::to_string(t.discarded_bytes);
+  if (!t.relinked_around.empty()) json += ",\"relinked_around\":" + JsonString(t.relinked_around);
   std::printf("%s}\n", json.c_str());
   std::fflush(stdout);
 }
@@ -107,17 +108,26 @@ size_t ProgressView::Summary(const std::vector<TargetState>& targets, double sec
   size_t verified = 0;
   for (const TargetState& t : targets) verified += t.ok ? 1 : 0;
   if (mode_ == Mode::kJson) {
+    // Which targets failed and why, as the terminal summary says it.
+    std::string failures;
+    for (const TargetState& t : targets) {
+      if (t.ok) continue;
+      failures += std::string(failures.empty() ? "" : ",") + "{\"target\":" + JsonString(t.label) +
+                  ",\"error\":" + JsonString(t.error) + "}";
+    }
     std::printf(
         "{\"event\":\"summary\",\"ok\":%s,\"targets\":%zu,\"verified\":%zu,"
-        "\"failed\":%zu,\"seconds\":%.3f}\n",
+        "\"failed\":%zu,\"seconds\":%.3f,\"failures\":[%s]}\n",
         verified == targets.size() ? "true" : "false", targets.size(), verified,
-        targets.size() - verified, seconds);
+        targets.size() - verified, seconds, failures.c_str());
     std::fflush(stdout);
     return verified;
   }
   if (mode_ == Mode::kTerminal) Erase();
   const char* clear = mode_ == Mode::kTerminal ? "\033[K" : "";  // over the progress lines
   for (const TargetState& t : targets) {
+    std::string relinked =
+        t.relinked_around.empty() ? "" : ", re-linked around " + t.relinked_around;
     if (t.ok) {
       std::string resumed =
           t.resumed_bytes > 0 ? " (" + Megabytes(t.resumed_bytes) + " of it resumed)" : "";
@@ -125,12 +135,15 @@ size_t ProgressView::Summary(const std::vector<TargetState>& targets, double sec
         resumed += " (started over: " + Megabytes(t.discarded_bytes) +
                    " kept from an interrupted transfer discarded)";
       }
-      std::fprintf(stderr, "xfer: %s: verified, %s%s in %.1f s (%.1f MB/s)%s\n", t.label.c_str(),
-                   Megabytes(t.bytes).c_str(), resumed.c_str(), t.seconds, Rate(t) / 1e6, clear);
+      std::fprintf(stderr, "xfer: %s: verified, %s%s in %.1f s (%.1f MB/s)%s%s\n", t.label.c_str(),
+                   Megabytes(t.bytes).c_str(), resumed.c_str(), t.seconds, Rate(t) / 1e6,
+                   relinked.c_str(), clear);
     } else if (t.kept_bytes > 0) {  // the error says "interrupted: ..." or "failed: ..."
-      std::fprintf(stderr, "xfer: %s: %s%s\n", t.label.c_str(), t.error.c_str(), clear);
+      std::fprintf(stderr, "xfer: %s: %s%s%s\n", t.label.c_str(), t.error.c_str(),
+                   relinked.c_str(), clear);
     } else {
-      std::fprintf(stderr, "xfer: %s: FAILED: %s%s\n", t.label.c_str(), t.error.c_str(), clear);
+      std::fprintf(stderr, "xfer: %s: FAILED: %s%s%s\n", t.label.c_str(), t.error.c_str(),
+                   relinked.c_str(), clear);
     }
   }
   std::fprintf(stderr, "xfer: %zu of %zu targets verified in %.1f s\n", verified, targets.size(),

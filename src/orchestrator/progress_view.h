@@ -28,6 +28,9 @@ struct TargetState {
   // nothing kept); a target that started over, what it discarded of an interrupted transfer.
   uint64_t kept_bytes = 0;
   uint64_t discarded_bytes = 0;
+  // In a chain: the failed hops (labels) it was fed around in a further pass, resuming what it
+  // held; "" when the first pass fed it.
+  std::string relinked_around;
 };
 
 class ProgressView {

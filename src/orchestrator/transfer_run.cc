@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 
+#include "chain_relink.h"
 #include "host_command.h"
 #include "json_line.h"
 #include "process.h"
@@ -30,6 +31,7 @@ constexpr auto kCleanupGrace = std::chrono::seconds(15);
 struct Running {
   std::unique_ptr<cli::Process> process;
   int target = -1;            // index into the targets, or -1 for the sender
+  size_t position = 0;        // its place in this pass's chain
   bool reached = false;       // a receiver that printed a line: its sender reached it
   bool reported = false;      // printed its result line
   std::string stream_digest;  // from its result line
@@ -37,6 +39,10 @@ struct Running {
   // interrupted (the kept bytes go into its TargetState).
   std::string kept_error;
   bool kept_interrupted = false;
+  std::string error_code;     // from its {"event":"error"} line
+  Clock::time_point last_word = Clock::now();  // its last line on stdout or stderr
+  bool lost = false;     // stopped by us after no word from it: its host is cut off
+  bool stopped = false;  // sent a signal by us for another reason (cancel, the sender failed)
   // What an --exec command said on stderr (the lines not the program's own), the last few: its
   // reason, when it fails, is there.
   std::vector<std::string> command_err;
@@ -115,15 +121,16 @@ bool IsTicket(const std::string& line) { return line.rfind("xfer1:", 0) == 0; }
 
 // Starts the receivers and the sender. False (with every target marked failed) if one of them
 // could not start: then nothing was sent.
-bool StartAll(const Plan& plan, Hosts* hosts, std::vector<Running>* running,
-              std::vector<TargetState>* targets) {
+bool StartAll(const Plan& plan, const std::vector<size_t>& members, Hosts* hosts,
+              std::vector<Running>* running, std::vector<TargetState>* targets) {
   size_t count = plan.targets.size();
   bool chain = plan.fanout == Fanout::kChain;
   std::vector<std::string> tickets(count);
   auto fail = [&](size_t i, const std::string& why) {
     for (size_t j = 0; j < count; ++j) {
-      (*targets)[j].finished = true;
-      (*targets)[j].error =
+      TargetState& target = (*targets)[members[j]];
+      target.finished = true;
+      target.error =
           j == i ? why : "not started: " + TargetLabel(plan.targets[i]) + " failed to start";
     }
     return false;
@@ -134,7 +141,8 @@ bool StartAll(const Plan& plan, Hosts* hosts, std::vector<Running>* running,
     size_t i = chain ? count - 1 - step : step;
     const HostPath& target = plan.targets[i];
     Running receiver;
-    receiver.target = static_cast<int>(i);
+    receiver.target = static_cast<int>(members[i]);
+    receiver.position = i;
     // Each in a group of its own: a Ctrl-C reaches xfer alone, which stops them by their
     // lifeline, so that they can still say through ssh what they kept.
     Status status = cli::Process::Start(hosts->Command(target, "xfer-recv", ReceiverArgs(plan, i)),
@@ -165,6 +173,7 @@ bool StartAll(const Plan& plan, Hosts* hosts, std::vector<Running>* running,
 
 void HandleOutput(const Plan& plan, Running* running, const std::vector<std::string>& out,
                   const std::vector<std::string>& err, std::vector<TargetState>* targets) {
+  if (!out.empty() || !err.empty()) running->last_word = Clock::now();
   for (const std::string& line : err) {
     if (plan.verbose)
       std::fprintf(stderr, "xfer: %s: %s\n", running->process->name().c_str(), line.c_str());
@@ -179,10 +188,13 @@ void HandleOutput(const Plan& plan, Running* running, const std::vector<std::str
   for (const std::string& line : out) {
     JsonLine json;
     if (!JsonLine::Parse(line, &json).ok()) continue;
-    if (json.Has("kept_bytes") && running->target >= 0) {
-      (*targets)[static_cast<size_t>(running->target)].kept_bytes = json.Count("kept_bytes");
-      running->kept_error = json.String("error");
-      running->kept_interrupted = json.Bool("interrupted");
+    if (json.String("event") == "error") {
+      running->error_code = json.String("code");
+      if (json.Has("kept_bytes") && running->target >= 0) {
+        (*targets)[static_cast<size_t>(running->target)].kept_bytes = json.Count("kept_bytes");
+        running->kept_error = json.String("error");
+        running->kept_interrupted = json.Bool("interrupted");
+      }
       continue;
     }
     bool progress = json.String("event") == "progress";
@@ -201,26 +213,51 @@ void HandleOutput(const Plan& plan, Running* running, const std::vector<std::str
   }
 }
 
-}  // namespace
+// Stops r with `signal`, for a reason that is not its own.
+void Stop(Running* r, int signal) {
+  r->stopped = r->stopped || !r->process->OutputEnded();
+  r->process->Kill(signal);
+}
 
-void RunTransfer(const Plan& plan, const SourceFacts& facts, Hosts* hosts, ProgressView* view,
-                 const CancelToken& cancel, std::vector<TargetState>* targets) {
-  targets->clear();
-  for (const HostPath& target : plan.targets) {
-    TargetState state;
-    state.label = TargetLabel(target);
-    state.total_bytes = facts.bytes;
-    targets->push_back(state);
+// A receiver that ended without a result line and not because we stopped it: killed, or its
+// ssh connection or its host went away.
+bool Died(const Running& r, const HostPath& host) {
+  if (r.reported) return false;
+  if (r.lost) return true;
+  int code = r.process->exit_code();
+  return !r.stopped && ((code == 255 && !host.local) || (code > 128 && code < 255));
+}
+
+std::string DeathReason(const Plan& plan, const Running& r, const HostPath& host) {
+  if (r.lost) {
+    return "lost contact: no word from " + HostName(host) + " for " +
+           std::to_string(plan.idle_timeout_s) + " s";
   }
+  int code = r.process->exit_code();
+  if (code == 255) {
+    return "xfer-recv ended without a result: killed, or the ssh connection to " + HostName(host) +
+           " was lost (ssh exit status 255)";
+  }
+  return "xfer-recv was killed (signal " + std::to_string(code - 128) + ")";
+}
+
+// One pass: the plan's targets (members[i] being plan.targets[i]'s index in *targets) fed by
+// one sender. Fills those targets' states and *hops (in chain order); true if the sender ended
+// well.
+bool RunPass(const Plan& plan, const std::vector<size_t>& members, Hosts* hosts, ProgressView* view,
+             const CancelToken& cancel, std::vector<TargetState>* targets,
+             std::vector<HopEnd>* hops) {
   std::vector<Running> running;
-  if (!StartAll(plan, hosts, &running, targets)) return;
+  if (!StartAll(plan, members, hosts, &running, targets)) return false;
 
   Running& sender = running.back();
   auto next_tick = Clock::now() + kTick;
   std::optional<Clock::time_point> kill_at;  // set once we asked everyone to stop
   bool sender_failed = false;
+  std::optional<Clock::time_point> sender_ended;
   std::optional<Clock::time_point> stop_at;  // when receivers left waiting are stopped
   bool killed = false;                       // SIGKILL went out
+  auto idle = std::chrono::seconds(plan.idle_timeout_s);
   while (true) {
     std::vector<pollfd> fds;
     // Once everyone was asked to stop, the token stays cancelled: polling it would spin.
@@ -245,54 +282,82 @@ void RunTransfer(const Plan& plan, const SourceFacts& facts, Hosts* hosts, Progr
       view->Tick(*targets);
       next_tick = Clock::now() + kTick;
     }
+    if (!sender_ended && sender.process->OutputEnded() && sender.process->Wait(Clock::now())) {
+      sender_ended = Clock::now();
+    }
+    // Once the sender ended, a receiver still running has heard all it will hear from upstream:
+    // it ends by itself within an idle timeout (committing, or giving up on a silent upstream).
+    // One that says nothing for that long, after the sender ended, is cut off (its link is down:
+    // its ssh connection hangs with it). One that was never reached lost its upstream.
+    for (Running& r : running) {
+      if (!sender_ended || kill_at || r.target < 0 || r.reported || r.process->OutputEnded()) {
+        continue;
+      }
+      if (Clock::now() - std::max(r.last_word, *sender_ended) < idle) continue;
+      r.lost = r.reached;
+      Stop(&r, SIGTERM);
+      // Its output may never end: through a shared ssh connection, the master holds it open.
+      kill_at = Clock::now() + kCleanupGrace;
+    }
     // The sender waits for the verdict of every receiver it streams to, and a receiver it gave
     // up on sees its connection close. So once the sender has failed, nothing will come any more:
     // a receiver it never reached (no line yet) is stopped at once, rather than waiting out its
     // --timeout; one it reached ends by itself, or is stopped after an idle timeout.
-    if (!sender_failed && sender.process->OutputEnded() && sender.process->Wait(Clock::now()) &&
-        sender.process->exit_code() != 0) {
+    if (!sender_failed && sender_ended && sender.process->exit_code() != 0) {
       sender_failed = true;
-      stop_at = Clock::now() + std::chrono::seconds(plan.idle_timeout_s);
+      stop_at = Clock::now() + idle;
       for (Running& r : running) {
-        if (r.target >= 0 && !r.reached) r.process->Kill(SIGTERM);
+        if (r.target >= 0 && !r.reached) Stop(&r, SIGTERM);
       }
     }
     if (stop_at && Clock::now() >= *stop_at && !kill_at) {
-      for (Running& r : running) r.process->Kill(SIGTERM);
+      for (Running& r : running) Stop(&r, SIGTERM);
       kill_at = Clock::now() + kCleanupGrace;
     }
     if (cancel.IsCancelled() && !kill_at) {
       // Their stdin ends (--lifeline): they cancel, keep what they can resume from, say so on
       // their output (which ssh still carries, unlike after a signal to ssh), and exit.
-      for (Running& r : running) r.process->CloseStdin();
+      for (Running& r : running) {
+        r.stopped = r.stopped || !r.process->OutputEnded();
+        r.process->CloseStdin();
+      }
       kill_at = Clock::now() + kCleanupGrace;
     }
     if (kill_at && Clock::now() >= *kill_at) {
-      for (Running& r : running) r.process->Kill(SIGKILL);
+      for (Running& r : running) Stop(&r, SIGKILL);
       killed = true;
     }
   }
   for (Running& r : running) {
     r.process->CloseStdin();
     if (!r.process->Wait(Clock::now() + kCleanupGrace)) {
-      r.process->Kill(SIGKILL);
+      Stop(&r, SIGKILL);
       r.process->Wait(Clock::now() + kCleanupGrace);
     }
   }
+  hops->assign(members.size(), HopEnd{});
   for (Running& r : running) {
     if (r.target < 0) continue;
     TargetState& target = (*targets)[static_cast<size_t>(r.target)];
+    const HostPath& host = plan.targets[r.position];
+    bool died = Died(r, host);
     target.finished = true;
     target.ok = r.reported && r.process->exit_code() == 0;
     if (!target.ok) {
       // A receiver that kept data names its staging directory in its error line; its result
       // line has the reason alone, and xfer names HOST:PATH instead.
       std::string said_why = r.kept_error.empty() ? r.process->ErrorMessage() : r.kept_error;
-      target.error = cancel.IsCancelled() ? "cancelled" : said_why;
+      target.error = cancel.IsCancelled() ? "cancelled"
+                     : died               ? DeathReason(plan, r, host)
+                                          : said_why;
       // A receiver stopped because the sender failed says only that it was stopped; the
       // sender's message says why.
-      if (sender_failed && (kill_at || !r.reached) && !r.reported && !cancel.IsCancelled()) {
+      if (sender_failed && (kill_at || !r.reached) && !r.reported && !r.lost &&
+          !cancel.IsCancelled()) {
         target.error = "the sender failed: " + sender.process->ErrorMessage();
+      }
+      if (!r.reached && !died && !sender_failed && !cancel.IsCancelled()) {
+        target.error = "its upstream never reached it";
       }
       // An --exec command's exit status alone does not say why: add what it said.
       bool from_sender = sender.process->exit_code() != 0;
@@ -307,8 +372,50 @@ void RunTransfer(const Plan& plan, const SourceFacts& facts, Hosts* hosts, Progr
       target.ok = same.ok();
       target.error = same.message();
     }
-    view->Result(target);
+    (*hops)[r.position] = HopEnd{static_cast<size_t>(r.target), target.ok, died, r.error_code};
   }
+  return sender.process->exit_code() == 0 || plan.fanout == Fanout::kParallel;
+}
+
+}  // namespace
+
+void RunTransfer(const Plan& plan, const SourceFacts& facts, Hosts* hosts, ProgressView* view,
+                 const CancelToken& cancel, std::vector<TargetState>* targets) {
+  targets->clear();
+  std::vector<size_t> members;
+  for (const HostPath& target : plan.targets) {
+    TargetState state;
+    state.label = TargetLabel(target);
+    state.total_bytes = facts.bytes;
+    members.push_back(targets->size());
+    targets->push_back(state);
+  }
+  Plan pass = plan;
+  // One re-link pass per dead hop at most: each pass leaves out at least one target.
+  for (size_t passes = 0; !members.empty() && passes < plan.targets.size(); ++passes) {
+    pass.targets.clear();
+    for (size_t i : members) pass.targets.push_back(plan.targets[i]);
+    std::vector<HopEnd> hops;
+    bool sender_ok = RunPass(pass, members, hosts, view, cancel, targets, &hops);
+    if (plan.fanout != Fanout::kChain || cancel.IsCancelled()) break;
+    std::vector<size_t> again = TargetsToRelink(hops, sender_ok);
+    std::string around;  // the hops this pass lost
+    for (const HopEnd& hop : hops) {
+      bool relinked = std::find(again.begin(), again.end(), hop.target) != again.end();
+      if (!hop.ok && !relinked)
+        around += (around.empty() ? "" : ", ") + (*targets)[hop.target].label;
+    }
+    for (size_t i : again) {
+      TargetState& target = (*targets)[i];
+      target.relinked_around += (target.relinked_around.empty() ? "" : ", ") + around;
+      target.finished = false;
+      target.error.clear();
+    }
+    members = std::move(again);
+    // The targets fed again hold a journal of what they verified: they resume from it.
+    pass.resume = true;
+  }
+  for (const TargetState& target : *targets) view->Result(target);
 }
 
 }  // namespace xfer::orchestrator

@@ -1,6 +1,7 @@
 // RunTransfer: the transfer itself, once pre-flight passed. Starts the receivers (in a chain the
 // last one first, since each needs its downstream's ticket), hands every ticket over stdin, starts
-// the sender, follows everyone's progress and collects each target's verdict.
+// the sender, follows everyone's progress and collects each target's verdict. In a chain, targets
+// that lost their upstream to a dead hop are fed again in a further pass (chain_relink.h).
 #pragma once
 
 #include <vector>

@@ -238,7 +238,7 @@ int main(int argc, char** argv) {
       std::fprintf(lines, "%s\n", report.ToJson().c_str());
       std::fflush(lines);
     }
-    return xfer::cli::ReportFailure(kProgram, status, report, lines);
+    return xfer::cli::ReportFailure(kProgram, status, report, lines, common.json);
   }
   std::fprintf(lines, "%s\n", report.ToJson().c_str());
   return xfer::cli::kExitOk;
