@@ -23,8 +23,8 @@ bool ApplyResumeFlags(std::string_view program, const ResumeFlags& flags, bool r
   return true;
 }
 
-int ReportFailure(std::string_view program, const Status& status, const Report& report,
-                  FILE* lines, bool json) {
+int ReportFailure(std::string_view program, const Status& status, const Report& report, FILE* lines,
+                  bool json) {
   if (report.kept_in.empty()) return ReportError(program, status, json);
   std::fprintf(lines,
                "{\"event\":\"error\",\"code\":\"%s\",\"error\":%s,\"interrupted\":%s,"
@@ -32,7 +32,8 @@ int ReportFailure(std::string_view program, const Status& status, const Report& 
                ErrorCodeName(status.code()), JsonString(status.message()).c_str(),
                status.code() == Code::kCancelled ? "true" : "false",
                static_cast<unsigned long long>(report.kept_files),
-               static_cast<unsigned long long>(report.kept_bytes), JsonString(report.kept_in).c_str());
+               static_cast<unsigned long long>(report.kept_bytes),
+               JsonString(report.kept_in).c_str());
   std::fflush(lines);
   std::string where = report.kept_in + " (" + std::to_string(report.kept_files) + " files)";
   // "error: WHY; ..." (or "error: interrupted: ..."): the reason stays where scripts look for it.

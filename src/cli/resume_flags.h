@@ -30,7 +30,7 @@ bool ApplyResumeFlags(std::string_view program, const ResumeFlags& flags, bool r
 // "kept_in":DIR}) and "PROGRAM: error: WHY; " + KeptNote (or "interrupted: " + KeptNote) on
 // stderr; otherwise as ReportError(program, status, json).
 // Returns kExitFailed.
-int ReportFailure(std::string_view program, const Status& status, const Report& report,
-                  FILE* lines, bool json);
+int ReportFailure(std::string_view program, const Status& status, const Report& report, FILE* lines,
+                  bool json);
 
 }  // namespace xfer::cli

@@ -139,8 +139,8 @@ size_t ProgressView::Summary(const std::vector<TargetState>& targets, double sec
                    Megabytes(t.bytes).c_str(), resumed.c_str(), t.seconds, Rate(t) / 1e6,
                    relinked.c_str(), clear);
     } else if (t.kept_bytes > 0) {  // the error says "interrupted: ..." or "failed: ..."
-      std::fprintf(stderr, "xfer: %s: %s%s%s\n", t.label.c_str(), t.error.c_str(),
-                   relinked.c_str(), clear);
+      std::fprintf(stderr, "xfer: %s: %s%s%s\n", t.label.c_str(), t.error.c_str(), relinked.c_str(),
+                   clear);
     } else {
       std::fprintf(stderr, "xfer: %s: FAILED: %s%s%s\n", t.label.c_str(), t.error.c_str(),
                    relinked.c_str(), clear);

@@ -39,7 +39,7 @@ struct Running {
   // interrupted (the kept bytes go into its TargetState).
   std::string kept_error;
   bool kept_interrupted = false;
-  std::string error_code;     // from its {"event":"error"} line
+  std::string error_code;                      // from its {"event":"error"} line
   Clock::time_point last_word = Clock::now();  // its last line on stdout or stderr
   bool lost = false;     // stopped by us after no word from it: its host is cut off
   bool stopped = false;  // sent a signal by us for another reason (cancel, the sender failed)
