@@ -117,6 +117,24 @@ class ForwarderTest : public ::testing::Test {
     });
   }
 
+  // As the downstream: accepts the forwarder's connection, reads its HELLO (into *hello) and
+  // accepts it. Null, with a test failure, when any of that fails.
+  std::unique_ptr<Channel> AcceptTheForwarder(std::string* hello) {
+    std::unique_ptr<Channel> channel = downstream_.Accept();
+    if (!channel) {
+      ADD_FAILURE() << "the forwarder did not connect";
+      return nullptr;
+    }
+    Status read = ReadControl(channel.get(), FrameType::kHello, "sender", hello, Soon(), nullptr);
+    Status accepted =
+        read.ok() ? WriteControl(channel.get(), FrameType::kAccept, "", Soon(), nullptr) : read;
+    if (!accepted.ok()) {
+      ADD_FAILURE() << accepted.message();
+      return nullptr;
+    }
+    return channel;
+  }
+
   ForwarderTest() {
     options_.forward = downstream_.destination();
     options_.timeout = 10s;
@@ -146,11 +164,8 @@ TEST_F(ForwarderTest, ForwardsFramesUnchangedInOrderAndTheTrailerLast) {
   std::vector<Frame> received;
   std::string hello;
   std::thread peer([&] {
-    std::unique_ptr<Channel> channel = downstream_.Accept();
+    std::unique_ptr<Channel> channel = AcceptTheForwarder(&hello);
     ASSERT_TRUE(channel);
-    ASSERT_TRUE(
-        ReadControl(channel.get(), FrameType::kHello, "sender", &hello, Soon(), nullptr).ok());
-    ASSERT_TRUE(WriteControl(channel.get(), FrameType::kAccept, "", Soon(), nullptr).ok());
     do {
       received.push_back(ReadOne(channel.get()));
     } while (received.back().header.type != FrameType::kTrailer && !HasFailure());
@@ -204,12 +219,9 @@ TEST_F(ForwarderTest, RefusalAtHelloTurnsForwardingOffWithoutBlockingThisReceive
 
 TEST_F(ForwarderTest, DownstreamVanishingMidStreamStopsForwardingOnly) {
   std::thread peer([&] {
-    std::unique_ptr<Channel> channel = downstream_.Accept();
-    ASSERT_TRUE(channel);
     std::string hello;
-    ASSERT_TRUE(
-        ReadControl(channel.get(), FrameType::kHello, "sender", &hello, Soon(), nullptr).ok());
-    ASSERT_TRUE(WriteControl(channel.get(), FrameType::kAccept, "", Soon(), nullptr).ok());
+    std::unique_ptr<Channel> channel = AcceptTheForwarder(&hello);
+    ASSERT_TRUE(channel);
     ReadOne(channel.get());
   });  // the channel closes here, mid-stream
   Forwarder forwarder(options_);
@@ -228,12 +240,9 @@ TEST_F(ForwarderTest, DownstreamVanishingMidStreamStopsForwardingOnly) {
 TEST_F(ForwarderTest, AbortTellsTheDownstreamThatUpstreamFailed) {
   Frame error;
   std::thread peer([&] {
-    std::unique_ptr<Channel> channel = downstream_.Accept();
-    ASSERT_TRUE(channel);
     std::string hello;
-    ASSERT_TRUE(
-        ReadControl(channel.get(), FrameType::kHello, "sender", &hello, Soon(), nullptr).ok());
-    ASSERT_TRUE(WriteControl(channel.get(), FrameType::kAccept, "", Soon(), nullptr).ok());
+    std::unique_ptr<Channel> channel = AcceptTheForwarder(&hello);
+    ASSERT_TRUE(channel);
     do {
       error = ReadOne(channel.get());
     } while (error.header.type == FrameType::kData && !HasFailure());
@@ -252,12 +261,9 @@ TEST_F(ForwarderTest, AbortTellsTheDownstreamThatUpstreamFailed) {
 TEST_F(ForwarderTest, AbortAfterFinishLeavesTheVerdictToTheDownstream) {
   Frame last;
   std::thread peer([&] {
-    std::unique_ptr<Channel> channel = downstream_.Accept();
-    ASSERT_TRUE(channel);
     std::string hello;
-    ASSERT_TRUE(
-        ReadControl(channel.get(), FrameType::kHello, "sender", &hello, Soon(), nullptr).ok());
-    ASSERT_TRUE(WriteControl(channel.get(), FrameType::kAccept, "", Soon(), nullptr).ok());
+    std::unique_ptr<Channel> channel = AcceptTheForwarder(&hello);
+    ASSERT_TRUE(channel);
     do {
       last = ReadOne(channel.get());
     } while (last.header.type == FrameType::kData && !HasFailure());

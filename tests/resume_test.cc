@@ -14,6 +14,7 @@
 #include <cstring>
 #include <regex>
 
+#include "json_number.h"
 #include "program_paths.h"
 #include "tcp_proxy.h"
 #include "temp_dir.h"
@@ -26,16 +27,6 @@ namespace xfer::testing {
 namespace {
 
 constexpr uint64_t kMiB = 1 << 20;
-
-// A figure from a result line: "resumed_bytes", "wire_bytes", ...
-uint64_t JsonNumber(const std::string& json, const std::string& key) {
-  std::smatch match;
-  if (!std::regex_search(json, match, std::regex("\"" + key + "\":([0-9]+)"))) {
-    ADD_FAILURE() << "no " << key << " in " << json;
-    return 0;
-  }
-  return std::stoull(match[1]);
-}
 
 enum class Fault { kCut, kKillReceiver };
 

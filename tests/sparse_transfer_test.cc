@@ -14,6 +14,7 @@
 #include <regex>
 #include <sstream>
 
+#include "json_number.h"
 #include "tcp_proxy.h"
 #include "temp_dir.h"
 #include "transfer_harness.h"
@@ -43,15 +44,6 @@ std::string ReadAt(int fd, uint64_t offset, size_t len) {
   std::string bytes(len, '\0');
   EXPECT_EQ(pread(fd, bytes.data(), len, static_cast<off_t>(offset)), static_cast<ssize_t>(len));
   return bytes;
-}
-
-uint64_t JsonNumber(const std::string& json, const std::string& key) {
-  std::smatch match;
-  if (!std::regex_search(json, match, std::regex("\"" + key + "\":([0-9]+)"))) {
-    ADD_FAILURE() << "no " << key << " in " << json;
-    return 0;
-  }
-  return std::stoull(match[1]);
 }
 
 class SparseTransferTest : public ::testing::Test {

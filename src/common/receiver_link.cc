@@ -87,7 +87,7 @@ Status ReceiverLink::HearReceiver() {
 Status ReceiverLink::SendFrame(const FrameHeader& header, const uint8_t* payload,
                                Deadline deadline) {
   if (channel_->InputPending()) return HearReceiver();
-  // The channel's own errors already say "sending to HOST:PORT".
+  // The channel's own errors already say "sending to HOST:PORT"; Wrote adds who that is.
   Status status = Wrote(WriteFrame(channel_.get(), header, payload, deadline, cancel_, true));
   if (status.code() == Code::kPeerFailed) return HearReceiver();
   return status;
@@ -124,6 +124,10 @@ void ReceiverLink::Fail(const Status& status) {
 
 Status ReceiverLink::Wrote(Status status) {
   if (!status.ok()) write_failed_ = true;
+  // "sending to HOST:PORT: Broken pipe" alone does not say who went away.
+  if (status.code() == Code::kNetwork) {
+    return Status(Code::kNetwork, "connection to receiver lost: " + status.message());
+  }
   return status;
 }
 

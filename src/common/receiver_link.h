@@ -67,7 +67,8 @@ class ReceiverLink {
  private:
   // What the receiver says mid-stream: only ERROR (or its disappearance) is expected.
   Status HearReceiver();
-  // Passes a write's status on, noting a failure: the stream is then cut short.
+  // Passes a write's status on, noting a failure (the stream is then cut short); a network
+  // failure says it is the connection to the receiver that was lost.
   Status Wrote(Status status);
 
   Destination destination_;
