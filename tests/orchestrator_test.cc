@@ -504,12 +504,12 @@ TEST(OrchestratorFaults, ParallelMiddleKilled) {
 
 TEST(OrchestratorFaults, ChainMiddleLinkDownIsReLinkedAround) {
   ExpectOthersVerifyWhenTheMiddleTargetFails("chain", MiddleFault::kLinkDown,
-                                             "lost contact: no word from root@10.99.0.3 for 5 s");
+                                             "lost contact: no word from root@10.99.0.3 for 15 s");
 }
 
 TEST(OrchestratorFaults, ParallelMiddleLinkDown) {
   ExpectOthersVerifyWhenTheMiddleTargetFails("parallel", MiddleFault::kLinkDown,
-                                             "lost contact: no word from root@10.99.0.3 for 5 s");
+                                             "lost contact: no word from root@10.99.0.3 for 15 s");
 }
 
 TEST(Orchestrator, ATargetKilledMidTransferIsResumedByASecondRun) {

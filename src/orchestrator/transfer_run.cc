@@ -26,6 +26,9 @@ constexpr auto kTick = std::chrono::seconds(1);
 // After a cancel, how long the programs get to clean up (staging directories, firewall rules)
 // before they are killed.
 constexpr auto kCleanupGrace = std::chrono::seconds(15);
+// How long, beyond its idle timeout, a receiver that gave up on a silent upstream gets to record
+// what it kept and say so before xfer takes its silence for a cut-off link.
+constexpr auto kReportGrace = std::chrono::seconds(10);
 
 // One program `xfer` started, and what it said.
 struct Running {
@@ -231,7 +234,7 @@ bool Died(const Running& r, const HostPath& host) {
 std::string DeathReason(const Plan& plan, const Running& r, const HostPath& host) {
   if (r.lost) {
     return "lost contact: no word from " + HostName(host) + " for " +
-           std::to_string(plan.idle_timeout_s) + " s";
+           std::to_string(plan.idle_timeout_s + kReportGrace.count()) + " s";
   }
   int code = r.process->exit_code();
   if (code == 255) {
@@ -257,6 +260,7 @@ bool RunPass(const Plan& plan, const std::vector<size_t>& members, Hosts* hosts,
   std::optional<Clock::time_point> sender_ended;
   std::optional<Clock::time_point> stop_at;  // when receivers left waiting are stopped
   bool killed = false;                       // SIGKILL went out
+  bool cutting_off = false;                  // kill_at was set for receivers found cut off
   auto idle = std::chrono::seconds(plan.idle_timeout_s);
   while (true) {
     std::vector<pollfd> fds;
@@ -289,23 +293,29 @@ bool RunPass(const Plan& plan, const std::vector<size_t>& members, Hosts* hosts,
     // it ends by itself within an idle timeout (committing, or giving up on a silent upstream).
     // One that says nothing for that long, after the sender ended, is cut off (its link is down:
     // its ssh connection hangs with it). One that was never reached lost its upstream.
+    // A receiver behind a cut-off hop goes silent too, but gives up on its upstream after its
+    // own idle timeout and says so: only one still silent kReportGrace later is cut off, and
+    // every such one is, not only the first found.
     for (Running& r : running) {
-      if (!sender_ended || kill_at || r.target < 0 || r.reported || r.process->OutputEnded()) {
+      if (!sender_ended || (kill_at && !cutting_off) || r.target < 0 || r.reported || r.lost ||
+          r.process->OutputEnded()) {
         continue;
       }
-      if (Clock::now() - std::max(r.last_word, *sender_ended) < idle) continue;
+      if (Clock::now() - std::max(r.last_word, *sender_ended) < idle + kReportGrace) continue;
       r.lost = r.reached;
       Stop(&r, SIGTERM);
       // Its output may never end: through a shared ssh connection, the master holds it open.
-      kill_at = Clock::now() + kCleanupGrace;
+      if (!kill_at) kill_at = Clock::now() + kCleanupGrace;
+      cutting_off = true;
     }
     // The sender waits for the verdict of every receiver it streams to, and a receiver it gave
     // up on sees its connection close. So once the sender has failed, nothing will come any more:
     // a receiver it never reached (no line yet) is stopped at once, rather than waiting out its
-    // --timeout; one it reached ends by itself, or is stopped after an idle timeout.
+    // --timeout; one it reached ends by itself, or is stopped after an idle timeout (and
+    // kReportGrace).
     if (!sender_failed && sender_ended && sender.process->exit_code() != 0) {
       sender_failed = true;
-      stop_at = Clock::now() + idle;
+      stop_at = Clock::now() + idle + kReportGrace;
       for (Running& r : running) {
         if (r.target >= 0 && !r.reached) Stop(&r, SIGTERM);
       }
