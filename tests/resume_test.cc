@@ -92,6 +92,29 @@ class ResumeTest : public ::testing::Test {
   std::string dst_ = tmp_.Sub("dst");
 };
 
+// The run that resumes writes what it keeps as it writes the rest: a setuid file held from a
+// run that restored owners and setuid bits loses both under --no-same-owner --no-setuid.
+TEST_F(ResumeTest, AFileHeldWholeTakesTheOwnerAndModeOfTheRunThatResumes) {
+  if (geteuid() != 0) GTEST_SKIP() << "giving a file away needs root";
+  const std::string suid = src_ + "/data/a-suid";  // first in the stream: held whole
+  WriteFile(suid, "#!/bin/sh\n");
+  ASSERT_EQ(chown(suid.c_str(), 65534, 65534), 0);
+  ASSERT_EQ(chmod(suid.c_str(), 06755), 0);
+  Interrupt(Fault::kCut, Total() * 3 / 4, {"--no-compress"});
+  std::string ticket;
+  auto receiver = StartReceiver(dst_, {"--no-same-owner", "--no-setuid"}, &ticket);
+  auto sender = StartSender(ticket, {src_ + "/data"}, {});
+  ASSERT_EQ(sender->Wait(), 0) << sender->stderr_text();
+  ASSERT_EQ(receiver->Wait(), 0) << receiver->stderr_text();
+  std::string received = receiver->ReadStdoutLine();
+  EXPECT_GT(JsonNumber(received, "resumed_files"), 0u) << received;
+  struct stat st;
+  ASSERT_EQ(lstat((dst_ + "/data/a-suid").c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, 0u);
+  EXPECT_EQ(st.st_gid, 0u);
+  EXPECT_EQ(st.st_mode & 07777, 0755u);
+}
+
 TEST_F(ResumeTest, ACutTransferResumesWithoutSendingWhatArrived) {
   Interrupt(Fault::kCut, Total() * 3 / 4, {"--no-compress"});
   auto [received, sent] = Resume();

@@ -189,7 +189,7 @@ class Extractor {
     XFER_RETURN_IF_ERROR(symlinks_.CheckPath(rel, shown));
     std::string disk_path;
     XFER_RETURN_IF_ERROR(paths_->Resolve(rel, symlinks_.Replaced(rel), &disk_path));
-    if (keep_whole) return KeepHeld(*resumed, disk_path, shown);
+    if (keep_whole) return KeepHeld(entry, *resumed, disk_path, shown);
     UniqueFd held_part;
     if (resumed) XFER_RETURN_IF_ERROR(DetachHeld(*resumed, disk_path, shown, &held_part));
     XFER_RETURN_IF_ERROR(CountDirectoryName(entry, disk_path, shown));
@@ -342,14 +342,28 @@ class Extractor {
   }
 
   // A file held whole stays as it is, with the metadata it was given then (the same: see
-  // TakeResumeMark). Its digest is the journal's, taken when it was written and synced.
-  Status KeepHeld(const HeldFile& held, const std::string& disk_path, const std::string& shown) {
+  // TakeResumeMark). Its digest is the journal's, taken when it was written and synced. Its owner
+  // and mode are set again as this run's options would write them (--no-same-owner,
+  // --no-setuid may differ from the interrupted run's).
+  Status KeepHeld(struct archive_entry* entry, const HeldFile& held, const std::string& disk_path,
+                  const std::string& shown) {
     struct stat st;
     if (lstat(disk_path.c_str(), &st) != 0 || !S_ISREG(st.st_mode) ||
         static_cast<uint64_t>(st.st_size) != held.size) {
       return Status(Code::kProtocol,
                     "refusing entry '" + shown +
                         "': the file it resumes is no longer in the staging directory");
+    }
+    uid_t uid = RestoresOwners() ? archive_entry_uid(entry) : geteuid();
+    gid_t gid = RestoresOwners() ? archive_entry_gid(entry) : getegid();
+    mode_t mode = archive_entry_perm(entry);
+    if (!options_.setuid || !RestoresOwners()) mode &= ~(S_ISUID | S_ISGID);
+    // chown first: it clears the setuid and setgid bits that chmod then sets.
+    if ((st.st_uid != uid || st.st_gid != gid) && lchown(disk_path.c_str(), uid, gid) != 0) {
+      return Status::FromErrno(errno, "setting the owner of " + shown);
+    }
+    if (chmod(disk_path.c_str(), mode) != 0) {
+      return Status::FromErrno(errno, "setting the mode of " + shown);
     }
     if (archive_read_data_skip(reader_.get()) != ARCHIVE_OK) return ReadFailure("reading " + shown);
     if (written_ != nullptr)
