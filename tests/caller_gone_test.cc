@@ -140,6 +140,28 @@ TEST_F(CallerGone, XferKilledMidTransferOnLocalhostLeavesNoProgramsRunning) {
   EXPECT_TRUE(NothingOrResumableStaging(dir_.Sub("dst")));
 }
 
+// A source whose xfer-send stops (SIGSTOP) mid-transfer: the receiver gives up after its idle
+// timeout, and xfer does not wait for the stopped sender for ever (found by the outside review:
+// still waiting after 836 s).
+TEST_F(CallerGone, XferWhoseSenderStopsEndsOnceItsReceiversGaveUp) {
+  WriteRandomFile(dir_.Sub("src/data/blob"), kSlowSize);
+  auto xfer = StartXferMidTransfer(
+      {"--idle-timeout", "6", "localhost:" + dir_.Sub("src/data"), "localhost:" + dir_.Sub("dst")});
+  ASSERT_TRUE(xfer);
+  pid_t sender = 0;
+  for (pid_t pid : TransferProgramsMentioning(dir_.Sub("src/data"))) {
+    if (Contains(CommandLineOf(pid), "xfer-send")) sender = pid;
+  }
+  ASSERT_GT(sender, 0);
+  ASSERT_EQ(kill(sender, SIGSTOP), 0);
+  int code = xfer->Wait(seconds(120));
+  kill(sender, SIGCONT);
+  ASSERT_NE(code, -1) << "xfer still waits for its stopped sender";
+  EXPECT_EQ(code, 1) << xfer->stderr_text();
+  EXPECT_TRUE(TransferProgramsGoneWithin(dir_.path(), seconds(20)));
+  EXPECT_TRUE(NothingOrResumableStaging(dir_.Sub("dst")));
+}
+
 TEST_F(CallerGone, XferKilledMidTransferOverSshLeavesNoProgramsRunning) {
   SshdServer sshd;
   if (!sshd.status().ok()) GTEST_SKIP() << sshd.status().message();

@@ -31,8 +31,15 @@ TEST(ChainRelink, TheFirstFailedHopIsNeverFedAgain) {
   EXPECT_EQ(TargetsToRelink({Verified(0), Failed(1, "network"), Verified(2)}, true), Targets{});
 }
 
-TEST(ChainRelink, NothingIsFedAgainWhenTheSenderFailed) {
-  EXPECT_EQ(TargetsToRelink({DiedHop(0), Failed(1, "network")}, false), Targets{});
+// The sender fails when its receiver, the first hop, dies: that hop explains it, not the source.
+TEST(ChainRelink, ADeadFirstHopIsReLinkedAroundThoughTheSenderFailed) {
+  EXPECT_EQ(TargetsToRelink({DiedHop(0), Failed(1, "network"), Failed(2, "network")}, false),
+            (Targets{1, 2}));
+  EXPECT_EQ(TargetsToRelink({Failed(0, "no_space"), Failed(1, "network")}, false), Targets{1});
+}
+
+TEST(ChainRelink, NothingIsFedAgainWhenTheSourceFailed) {
+  EXPECT_EQ(TargetsToRelink({Failed(0, "network"), Failed(1, "network")}, false), Targets{});
 }
 
 TEST(ChainRelink, OwnFailuresAreThoseOfTheTargetsHost) {

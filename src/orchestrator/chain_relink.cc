@@ -9,7 +9,10 @@ bool FailedOnItsOwn(const std::string& error_code) {
 
 std::vector<size_t> TargetsToRelink(const std::vector<HopEnd>& hops, bool sender_ok) {
   std::vector<size_t> again;
-  if (!sender_ok) return again;
+  // A sender fails with its receiver: only a first hop that died or failed on its own clears
+  // the source.
+  bool first_hop_explains = !hops.empty() && (hops[0].dead || FailedOnItsOwn(hops[0].error_code));
+  if (!sender_ok && !first_hop_explains) return again;
   bool upstream_failed = false;
   for (const HopEnd& hop : hops) {
     if (hop.ok) continue;

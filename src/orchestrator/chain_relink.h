@@ -29,7 +29,8 @@ bool FailedOnItsOwn(const std::string& error_code);
 // further pass: every one that did not verify, behind a hop that failed or died, and that
 // neither died nor failed on its own. The first failed hop is never among them, so each pass
 // leaves out at least one target and passes are bounded by the number of targets. Empty when
-// the sender itself failed: then the source is the problem, not a hop.
+// the sender failed and the first hop neither died nor failed on its own: then the source is
+// the problem, not a hop.
 std::vector<size_t> TargetsToRelink(const std::vector<HopEnd>& hops, bool sender_ok);
 
 }  // namespace xfer::orchestrator

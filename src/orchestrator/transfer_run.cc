@@ -308,6 +308,12 @@ bool RunPass(const Plan& plan, const std::vector<size_t>& members, Hosts* hosts,
       if (!kill_at) kill_at = Clock::now() + kCleanupGrace;
       cutting_off = true;
     }
+    // Every receiver ended and the sender still runs (stopped, or stuck on a silent command):
+    // nothing it could do now reaches a target. It gets kReportGrace to end by itself.
+    bool receivers_ended = std::all_of(running.begin(), running.end(), [](const Running& r) {
+      return r.target < 0 || r.process->OutputEnded();
+    });
+    if (receivers_ended && !sender_ended && !stop_at) stop_at = Clock::now() + kReportGrace;
     // The sender waits for the verdict of every receiver it streams to, and a receiver it gave
     // up on sees its connection close. So once the sender has failed, nothing will come any more:
     // a receiver it never reached (no line yet) is stopped at once, rather than waiting out its
