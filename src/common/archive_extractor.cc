@@ -356,13 +356,17 @@ class Extractor {
     }
     uid_t uid = RestoresOwners() ? archive_entry_uid(entry) : geteuid();
     gid_t gid = RestoresOwners() ? archive_entry_gid(entry) : getegid();
-    mode_t mode = archive_entry_perm(entry);
-    if (!options_.setuid || !RestoresOwners()) mode &= ~(S_ISUID | S_ISGID);
-    // chown first: it clears the setuid and setgid bits that chmod then sets.
-    if ((st.st_uid != uid || st.st_gid != gid) && lchown(disk_path.c_str(), uid, gid) != 0) {
+    // Only the setuid and setgid bits: the others are as written (with an ACL, the group bits
+    // are its mask, which the entry's mode does not carry).
+    constexpr mode_t kSetId = S_ISUID | S_ISGID;
+    mode_t set_id = options_.setuid && RestoresOwners() ? archive_entry_perm(entry) & kSetId : 0;
+    mode_t mode = (st.st_mode & 07777 & ~kSetId) | set_id;
+    bool chowned = st.st_uid != uid || st.st_gid != gid;
+    // chown first: it clears the setuid and setgid bits that chmod then sets again.
+    if (chowned && lchown(disk_path.c_str(), uid, gid) != 0) {
       return Status::FromErrno(errno, "setting the owner of " + shown);
     }
-    if (chmod(disk_path.c_str(), mode) != 0) {
+    if ((chowned || mode != (st.st_mode & 07777)) && chmod(disk_path.c_str(), mode) != 0) {
       return Status::FromErrno(errno, "setting the mode of " + shown);
     }
     if (archive_read_data_skip(reader_.get()) != ARCHIVE_OK) return ReadFailure("reading " + shown);
