@@ -216,9 +216,12 @@ void HandleOutput(const Plan& plan, Running* running, const std::vector<std::str
   }
 }
 
+// Notes that r is being stopped by us, for a reason that is not its own (unless it had ended).
+void MarkStopped(Running* r) { r->stopped = r->stopped || !r->process->OutputEnded(); }
+
 // Stops r with `signal`, for a reason that is not its own.
 void Stop(Running* r, int signal) {
-  r->stopped = r->stopped || !r->process->OutputEnded();
+  MarkStopped(r);
   r->process->Kill(signal);
 }
 
@@ -334,7 +337,7 @@ bool RunPass(const Plan& plan, const std::vector<size_t>& members, Hosts* hosts,
       // Their stdin ends (--lifeline): they cancel, keep what they can resume from, say so on
       // their output (which ssh still carries, unlike after a signal to ssh), and exit.
       for (Running& r : running) {
-        r.stopped = r.stopped || !r.process->OutputEnded();
+        MarkStopped(&r);
         r.process->CloseStdin();
       }
       kill_at = Clock::now() + kCleanupGrace;
